@@ -149,11 +149,12 @@ const (
 	// UndefPlain is an ordinary undefined scalar (Storable SX_UNDEF,
 	// Sereal UNDEF).
 	UndefPlain UndefKind = iota
-	// UndefImmortal is Perl's read-only &PL_sv_undef (Storable
-	// SX_SV_UNDEF, Sereal CANONICAL_UNDEF), as in \undef.
+	// UndefImmortal is Perl's read-only &PL_sv_undef, as in \undef
+	// (Storable SX_SV_UNDEF outside arrays and SX_SVUNDEF_ELEM inside,
+	// Sereal CANONICAL_UNDEF).
 	UndefImmortal
 	// UndefHole is an array slot that does not exist (exists $a[i] is
-	// false), Storable's SX_SVUNDEF_ELEM.
+	// false; Storable writes it as SX_SV_UNDEF inside an array).
 	UndefHole
 )
 
