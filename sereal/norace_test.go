@@ -1,0 +1,5 @@
+//go:build !race
+
+package sereal
+
+const raceEnabled = false
