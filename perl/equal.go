@@ -201,8 +201,17 @@ func (c *comparer) hash(a, b *Hash, p *vpath.Path) string {
 // Describe returns a short description of v for messages: its kind and,
 // for scalars, its value (strings cut after 40 bytes), such as `int 42`,
 // `bytes "abc"`, `array of 3 elements`, `hash of 2 keys blessed into
-// "Foo"`.
-func Describe(v Value) string {
+// "Foo"`. A chain of references is described to a few levels, so a
+// scalar that refers to itself ends in "...".
+func Describe(v Value) string { return describe(v, 0) }
+
+// describeDepth is how many references and scalars Describe follows.
+const describeDepth = 4
+
+func describe(v Value, depth int) string {
+	if depth > describeDepth {
+		return "..."
+	}
 	var s string
 	switch v := v.(type) {
 	case nil:
@@ -233,7 +242,7 @@ func Describe(v Value) string {
 	case VString:
 		s = "v-string " + strconv.Quote(v.Literal)
 	case Ref:
-		s = "reference to " + Describe(v.To)
+		s = "reference to " + describe(v.To, depth+1)
 	case *Array:
 		if v == nil {
 			return "nil array"
@@ -248,7 +257,7 @@ func Describe(v Value) string {
 		if v == nil {
 			return "nil scalar"
 		}
-		s = "scalar holding " + Describe(v.Value)
+		s = "scalar holding " + describe(v.Value, depth+1)
 	case *Regexp:
 		if v == nil {
 			return "nil regexp"

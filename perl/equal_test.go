@@ -96,6 +96,8 @@ func TestBless(t *testing.T) {
 }
 
 func TestDescribe(t *testing.T) {
+	self := &Scalar{}
+	self.Value = Ref{To: self} // $x = \$x
 	tests := []struct {
 		v    Value
 		want string
@@ -107,6 +109,7 @@ func TestDescribe(t *testing.T) {
 		{&Hash{Class: "Foo", Entries: make([]HashEntry, 2)}, `hash of 2 keys blessed into "Foo"`},
 		{ScalarRef(Int(1)), "reference to scalar holding int 1"},
 		{(*Array)(nil), "nil array"},
+		{self, "scalar holding reference to scalar holding reference to scalar holding ..."},
 	}
 	for _, tt := range tests {
 		if got := Describe(tt.v); got != tt.want {

@@ -101,12 +101,12 @@ func scanBody(b []byte, pos, maxDepth int) (int, error) {
 					err = skip(n)
 				}
 			case tagRefN, tagWeaken:
-				pending++
+				pending = satAdd(pending, 1)
 			case tagObject, tagObjectFreeze, tagRegexp:
-				pending += 2
+				pending = satAdd(pending, 2)
 			case tagObjectV, tagObjectVFreeze:
 				if _, err = varint(); err == nil {
-					pending++
+					pending = satAdd(pending, 1)
 				}
 			case tagHash, tagArray:
 				var n uint64

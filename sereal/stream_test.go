@@ -2,6 +2,7 @@ package sereal
 
 import (
 	"bytes"
+	"encoding/hex"
 	"errors"
 	"io"
 	"math/rand/v2"
@@ -308,5 +309,24 @@ func TestEncoderStream(t *testing.T) {
 	}
 	if err := enc.EncodeValue(nil); err == nil {
 		t.Fatal("nil value encoded")
+	}
+}
+
+// TestDocumentLengthHugeCount checks that a container announcing more
+// items than any document can hold is refused the same way whatever prefix
+// of it is given: item counters saturate instead of wrapping around to an
+// early end of the document.
+func TestDocumentLengthHugeCount(t *testing.T) {
+	// A hash of about 2^63 entries, then WEAKEN x4 and REGEXP.
+	doc, _ := hex.DecodeString("3df3726c05002a85e2e2e2e2d2e2e2e2013030303031")
+	for i := 7; i <= len(doc); i++ {
+		n, err := DocumentLength(doc[:i])
+		var le *LimitError
+		if errors.Is(err, ErrIncomplete) && i < 17 {
+			continue // the count itself is not complete yet
+		}
+		if !errors.As(err, &le) {
+			t.Errorf("prefix of %d bytes: %d, %v; want a LimitError", i, n, err)
+		}
 	}
 }
