@@ -108,4 +108,17 @@ ok(!eval { to_tagged_json("\x{110000}"); 1 }, 'refuses a code point beyond U+10F
 like($@, qr/U\+110000/, '... naming it');
 ok(!eval { to_tagged_json(sub { 1 }); 1 }, 'refuses a code reference');
 
+{
+    # Storable thaws an SX_SV_UNDEF hash value as &PL_sv_undef itself.
+    require Storable;
+    my $h = Storable::thaw("\x05\x0b\x03\x00\x00\x00\x01\x0e\x00\x00\x00\x01a");
+    is(to_tagged_json($h), '{"a":null}', 'shows a hash value that is the immortal undef');
+    my $deep = my $at = [];
+    $at = $at->[0] = [] for 1 .. 300;
+    my @warnings;
+    local $SIG{__WARN__} = sub { push @warnings, @_ };
+    is(length to_tagged_json($deep), 602, 'shows 300 levels of nesting');
+    is("@warnings", '', '... without warnings');
+}
+
 done_testing;

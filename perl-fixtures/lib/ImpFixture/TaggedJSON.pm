@@ -25,7 +25,7 @@ use B ();
 use Carp qw(croak);
 use Scalar::Util qw(blessed reftype refaddr);
 use Exporter qw(import);
-no warnings qw(experimental::builtin non_unicode surrogate nonchar);
+no warnings qw(experimental::builtin non_unicode surrogate nonchar recursion);
 
 our $VERSION = '0.01';
 our @EXPORT_OK = qw(to_tagged_json referent_to_tagged_json from_tagged_json referent_from_tagged_json);
@@ -161,7 +161,9 @@ sub _ref ($ref, $seen, $root) {
     if ($type eq 'ARRAY') {
         $body = '[' . join(',', map { exists $ref->[$_] ? _scalar(\$ref->[$_], $seen) : 'null' } 0 .. $#$ref) . ']';
     } elsif ($type eq 'HASH') {
-        $body = '{' . join(',', map { _string($_) . ':' . _scalar(\$ref->{$_}, $seen) } sort keys %$ref) . '}';
+        # A value that is &PL_sv_undef itself (Storable thaws SX_SV_UNDEF
+        # hash values so) cannot be taken as an lvalue: show it as undef.
+        $body = '{' . join(',', map { _string($_) . ':' . _scalar(eval { \$ref->{$_} } // \undef, $seen) } sort keys %$ref) . '}';
     } elsif ($scalar_type{$type}) {
         $body = _content($ref, $seen);
         return $body if $root && !defined $class;
