@@ -92,7 +92,7 @@ func ToText(v perl.Value) (string, bool) {
 	case perl.Uint:
 		return strconv.FormatUint(uint64(x), 10), true
 	case perl.Float:
-		return formatFloat(float64(x)), true
+		return perl.FormatFloat(float64(x)), true
 	case perl.Bool:
 		if x {
 			return "1", true
@@ -106,19 +106,6 @@ func ToText(v perl.Value) (string, bool) {
 		}
 	}
 	return "", false
-}
-
-// formatFloat formats f as Perl stringifies a double.
-func formatFloat(f float64) string {
-	switch {
-	case math.IsInf(f, 1):
-		return "Inf"
-	case math.IsInf(f, -1):
-		return "-Inf"
-	case math.IsNaN(f):
-		return "NaN"
-	}
-	return strconv.FormatFloat(f, 'g', 15, 64)
 }
 
 // QR returns a Perl qr// value, a reference to a Regexp blessed into
