@@ -88,12 +88,12 @@ sub perl_times {
 }
 
 sub go_times {
-    my @cmd = ('go', 'test', '-run', '^$', '-bench', '^Benchmark(Encode|Decode|DecodeAlias|DecodeArrayRef)$',
+    my @cmd = ('go', 'test', '-run', '^$', '-bench', '^Benchmark(Encode|Decode|DecodeAlias|DecodeArrayRef|DecodeLeanHeap)$',
         '-cpu', '1', '-benchtime', "${seconds}s", './sereal');
     open my $out, '-|', @cmd or die "go test: $!\n";
     my %t;
     my %op = (Encode => 'encode', Decode => 'decode', DecodeAlias => 'decode (AliasInput)',
-        DecodeArrayRef => 'decode (UnmarshalArrayRef, AliasInput)');
+        DecodeArrayRef => 'decode (UnmarshalArrayRef, AliasInput)', DecodeLeanHeap => 'decode (lean heap)');
     while (my $line = <$out>) {
         $t{"$2 $op{$1}"} = $3 if $line =~ m{^Benchmark(\w+)/(\S+)\s.*?([\d.]+) cpu-ns/op};
     }
@@ -131,7 +131,7 @@ if (!$go) {
 }
 print "| case | bytes | operation | Perl | Go | Perl / Go |\n|---|---:|---|---:|---:|---:|\n";
 for my $c (@cases) {
-    for my $op ('encode', 'decode', 'decode (AliasInput)', 'decode (UnmarshalArrayRef, AliasInput)') {
+    for my $op ('encode', 'decode', 'decode (AliasInput)', 'decode (UnmarshalArrayRef, AliasInput)', 'decode (lean heap)') {
         my $g = $golang{"$c->[0] $op"} // next;
         my $p = $perl{"$c->[0] " . ($op eq 'encode' ? 'encode' : 'decode')};
         printf "| %s | %d | %s | %s | %s | %.1f× |\n", $c->[0], length $c->[2], $op, duration($p), duration($g), $p / $g;

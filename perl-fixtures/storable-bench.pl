@@ -100,13 +100,14 @@ sub perl_round {
 # go_round runs the Go benchmarks once; it returns {"case op" => ns}.
 sub go_round {
     my $bt = "${seconds}s";
-    my @cmd = ('go', 'test', '-run', '^$', '-bench', '^Benchmark(Encode|Decode|DecodeAlias)$',
+    my @cmd = ('go', 'test', '-run', '^$', '-bench', '^Benchmark(Encode|Decode|DecodeAlias|DecodeLeanHeap)$',
         '-benchmem', '-cpu', '1', '-benchtime', $bt, './storable');
     open my $out, '-|', @cmd or die "go test: $!";
     my %ns;
     while (<$out>) {
-        next unless m{^Benchmark(Encode|Decode|DecodeAlias)/(\S+)\s+\d+\s.*?([\d.]+) cpu-ns/op};
-        my %op = (Encode => 'encode', Decode => 'decode', DecodeAlias => 'decode (AliasInput)');
+        next unless m{^Benchmark(Encode|Decode|DecodeAlias|DecodeLeanHeap)/(\S+)\s+\d+\s.*?([\d.]+) cpu-ns/op};
+        my %op = (Encode => 'encode', Decode => 'decode', DecodeAlias => 'decode (AliasInput)',
+            DecodeLeanHeap => 'decode (lean heap)');
         $ns{"$2 $op{$1}"} = $3;
     }
     close $out or die "go test failed\n";
@@ -147,7 +148,7 @@ binmode STDOUT, ':utf8';
 print "| case | bytes | operation | Perl | Go | Perl / Go |\n|---|---:|---|---:|---:|---:|\n";
 for my $c (@cases) {
     my $name = $c->[0];
-    for my $op ('encode', 'decode', 'decode (AliasInput)') {
+    for my $op ('encode', 'decode', 'decode (AliasInput)', 'decode (lean heap)') {
         my $g = $go{"$name $op"} // next;
         my $p = $perl{ "$name " . ($op =~ /^decode/ ? 'decode' : 'encode') };
         printf "| %s | %d | %s | %s | %s | %.1f |\n", $name, $bytes{$name}, $op, human($p), human($g), $p / $g;

@@ -9,6 +9,8 @@ import (
 	"unicode/utf8"
 	"unsafe"
 
+	"github.com/goimp/imprpc/internal/hashkey"
+	"github.com/goimp/imprpc/internal/perlmem"
 	"github.com/goimp/imprpc/perl"
 )
 
@@ -25,11 +27,18 @@ type decoder struct {
 	depth   int
 	decoded int // bytes of strings decoded so far (MaxDecodedSize)
 
-	tracked   map[int]perl.Referent // items with the track flag, by index in b
-	classes   map[int]string        // class names of OBJECT tags, by index in b
-	copies    *[32]copyEntry        // strings read through COPY, by index in b
-	bytesSlab []byte                // room for small strings
-	slabSize  int                   // size of the last slab
+	tracked map[int]perl.Referent // items with the track flag, by index in b
+	classes map[int]string        // class names of OBJECT tags, by index in b
+	copies  *[32]copyEntry        // strings read through COPY, by index in b
+	mem     perlmem.Allocator     // the memory of the decoded values
+}
+
+// sizeMem tells the allocator how much the strings of the body can
+// need: at most the body's size when they are copied.
+func (d *decoder) sizeMem() {
+	if !d.alias {
+		d.mem.Reset(len(d.b))
+	}
 }
 
 func (d *decoder) syntax(at int, tag int, msg string) error {
@@ -207,11 +216,11 @@ func (d *decoder) value(slot bool) (perl.Value, error) {
 	}
 	switch t := tag &^ trackFlag; t {
 	case tagArray, tagHash, tagRegexp:
-		r, err := d.container(at, t, padAt, true)
-		if err != nil {
+		var ref perl.Value
+		if _, err := d.container(at, t, padAt, true, &ref); err != nil {
 			return nil, err
 		}
-		return perl.Ref{To: r}, nil
+		return ref, nil
 	default:
 		return d.scalar(at, padAt, t, slot)
 	}
@@ -314,8 +323,8 @@ func (d *decoder) rootArray(dst []perl.Value) ([]perl.Value, error) {
 }
 
 // referent decodes the item at the current position as the target of a
-// REFN.
-func (d *decoder) referent() (perl.Referent, error) {
+// REFN. For an array, hash or regexp it sets *ref to a reference to it.
+func (d *decoder) referent(ref *perl.Value) (perl.Referent, error) {
 	at, padAt, err := d.skipPad()
 	if err != nil {
 		return nil, err
@@ -328,7 +337,7 @@ func (d *decoder) referent() (perl.Referent, error) {
 	}
 	switch t {
 	case tagArray, tagHash, tagRegexp:
-		return d.container(at, t, padAt, false)
+		return d.container(at, t, padAt, false, ref)
 	case tagAlias: // Perl refuses this; it can only mean the alias target
 		r, err := d.target(d.pos - 1)
 		if err != nil {
@@ -340,10 +349,11 @@ func (d *decoder) referent() (perl.Referent, error) {
 }
 
 // container decodes the ARRAY, HASH or REGEXP tag t whose byte was just
-// read, tracking it at the indexes at and padAt that are not negative.
-// An array or hash is a level of nesting (MaxDepth) when level is set:
-// after REFN, the REFN was the level, as Perl counts.
-func (d *decoder) container(at int, t byte, padAt int, level bool) (perl.Referent, error) {
+// read, tracking it at the indexes at and padAt that are not negative,
+// and sets *ref to a reference to it. An array or hash is a level of
+// nesting (MaxDepth) when level is set: after REFN, the REFN was the
+// level, as Perl counts.
+func (d *decoder) container(at int, t byte, padAt int, level bool, ref *perl.Value) (perl.Referent, error) {
 	tagAt := d.pos - 1
 	switch t {
 	case tagArray:
@@ -351,16 +361,17 @@ func (d *decoder) container(at int, t byte, padAt int, level bool) (perl.Referen
 		if err != nil {
 			return nil, err
 		}
-		return d.array(tagAt, n, at, padAt, level)
+		return d.array(tagAt, n, at, padAt, level, ref)
 	case tagHash:
 		n, err := d.varint(tagAt)
 		if err != nil {
 			return nil, err
 		}
-		return d.hash(tagAt, n, at, padAt, level)
+		return d.hash(tagAt, n, at, padAt, level, ref)
 	default:
 		re := &perl.Regexp{}
 		d.track(at, padAt, re)
+		*ref = d.mem.Ref(perl.Ref{To: re})
 		return re, d.regexp(tagAt, re)
 	}
 }
@@ -378,17 +389,17 @@ func (d *decoder) plain(at int, t byte, slot bool) (perl.Value, error) {
 		}
 		return d.bytes(n), nil
 	case t >= tagHashRef0:
-		h, err := d.hash(at, uint64(t-tagHashRef0), -1, -1, true)
-		if err != nil {
+		var ref perl.Value
+		if _, err := d.hash(at, uint64(t-tagHashRef0), -1, -1, true, &ref); err != nil {
 			return nil, err
 		}
-		return perl.Ref{To: h}, nil
+		return ref, nil
 	case t >= tagArrayRef0:
-		a, err := d.array(at, uint64(t-tagArrayRef0), -1, -1, true)
-		if err != nil {
+		var ref perl.Value
+		if _, err := d.array(at, uint64(t-tagArrayRef0), -1, -1, true, &ref); err != nil {
 			return nil, err
 		}
-		return perl.Ref{To: a}, nil
+		return ref, nil
 	}
 	switch t {
 	case tagVarint:
@@ -397,29 +408,29 @@ func (d *decoder) plain(at int, t byte, slot bool) (perl.Value, error) {
 			return nil, err
 		}
 		if u > math.MaxInt64 {
-			return perl.Uint(u), nil
+			return d.mem.Uint(u), nil
 		}
-		return perl.Int(u), nil
+		return d.mem.Int(int64(u)), nil
 	case tagZigzag:
 		u, err := d.varint(at)
 		if err != nil {
 			return nil, err
 		}
-		return perl.Int(int64(u>>1) ^ -int64(u&1)), nil
+		return d.mem.Int(int64(u>>1) ^ -int64(u&1)), nil
 	case tagFloat:
 		if len(d.b)-d.pos < 4 {
 			return nil, d.eof(len(d.b), int(d.b[at]))
 		}
 		f := math.Float32frombits(binary.LittleEndian.Uint32(d.b[d.pos:]))
 		d.pos += 4
-		return perl.Float(f), nil
+		return d.mem.Float(float64(f)), nil
 	case tagDouble:
 		if len(d.b)-d.pos < 8 {
 			return nil, d.eof(len(d.b), int(d.b[at]))
 		}
 		f := math.Float64frombits(binary.LittleEndian.Uint64(d.b[d.pos:]))
 		d.pos += 8
-		return perl.Float(f), nil
+		return d.mem.Float(float64(f)), nil
 	case tagLongDouble, tagFloat128:
 		return nil, d.unsupported(at, d.b[at], tagName(t),
 			"written by a Perl built with long doubles or quadmath; a Perl peer can set use_standard_double, or use the Storable wire")
@@ -442,33 +453,37 @@ func (d *decoder) plain(at int, t byte, slot bool) (perl.Value, error) {
 		if err != nil {
 			return nil, err
 		}
-		s := perl.String(d.copyString(d.b[d.pos : d.pos+n]))
+		s := d.mem.String(d.mem.CopyString(d.b[d.pos : d.pos+n]))
 		d.pos += n
 		return s, nil
 	case tagRefN:
 		if err := d.enter(at); err != nil {
 			return nil, err
 		}
-		r, err := d.referent()
+		var ref perl.Value
+		r, err := d.referent(&ref)
 		d.depth--
 		if err != nil {
 			return nil, err
 		}
-		return perl.Ref{To: r}, nil
+		if ref == nil {
+			ref = d.mem.Ref(perl.Ref{To: r})
+		}
+		return ref, nil
 	case tagRefP:
 		r, err := d.target(at)
 		if err != nil {
 			return nil, err
 		}
-		return perl.Ref{To: r}, nil
+		return d.mem.Ref(perl.Ref{To: r}), nil
 	case tagArray, tagHash, tagRegexp:
 		// A bare array or hash where Perl holds a scalar: other writers
 		// (the Go Sereal library) mean a reference to it.
-		r, err := d.container(-1, t, -1, true)
-		if err != nil {
+		var ref perl.Value
+		if _, err := d.container(-1, t, -1, true, &ref); err != nil {
 			return nil, err
 		}
-		return perl.Ref{To: r}, nil
+		return ref, nil
 	case tagObject, tagObjectV, tagObjectFreeze, tagObjectVFreeze:
 		return d.object(at, t, slot)
 	case tagWeaken:
@@ -500,65 +515,29 @@ func (d *decoder) plain(at int, t byte, slot bool) (perl.Value, error) {
 			}
 			return s.Value, nil
 		}
-		return perl.Ref{To: r}, nil
+		return d.mem.Ref(perl.Ref{To: r}), nil
 	case tagCopy:
 		it, err := d.copied(at)
 		if err != nil {
 			return nil, err
 		}
 		if it.utf8 {
-			return perl.String(d.sharedString(it)), nil
+			return d.mem.String(d.sharedString(it)), nil
 		}
-		return perl.Bytes(d.copyBytes(it.raw)), nil
+		return d.mem.Bytes(d.mem.Copy(it.raw)), nil
 	}
 	return nil, d.syntax(at, int(d.b[at]), "unexpected tag")
 }
 
-// bytes returns the next n bytes as perl.Bytes.
-func (d *decoder) bytes(n int) perl.Bytes {
+// bytes returns the next n bytes as a perl.Bytes: a copy, or with
+// AliasInput the bytes in the body.
+func (d *decoder) bytes(n int) perl.Value {
 	p := d.pos
 	d.pos += n
 	if d.alias {
-		return perl.Bytes(d.b[p:d.pos:d.pos])
+		return d.mem.Bytes(d.b[p:d.pos:d.pos])
 	}
-	return d.copyBytes(d.b[p:d.pos])
-}
-
-// Small strings are copied into slabs: fewer, larger allocations are
-// faster to make and to collect. Each string has its own part of a slab
-// (a byte string cannot grow into the next), and a slab is never written
-// again where a string lies, so that Go strings can point into it.
-const (
-	minSlab     = 64
-	maxSlab     = 16 << 10
-	maxSlabbed  = 128 // longer strings get memory of their own
-	slabGrowths = 2
-)
-
-// copyBytes returns a copy of b.
-func (d *decoder) copyBytes(b []byte) []byte {
-	n := len(b)
-	if n > maxSlabbed {
-		// append allocates without zeroing first, unlike make.
-		return append([]byte(nil), b...)
-	}
-	if len(d.bytesSlab) < n {
-		d.slabSize = min(max(minSlab, d.slabSize*slabGrowths), maxSlab)
-		d.bytesSlab = make([]byte, max(n, d.slabSize))
-	}
-	c := d.bytesSlab[:n:n]
-	d.bytesSlab = d.bytesSlab[n:]
-	copy(c, b)
-	return c
-}
-
-// copyString returns b as a string.
-func (d *decoder) copyString(b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
-	c := d.copyBytes(b)
-	return unsafe.String(&c[0], len(c))
+	return d.mem.Bytes(d.mem.Copy(d.b[p:d.pos]))
 }
 
 // refIn returns the reference that v holds: v itself, or the value of a
@@ -585,8 +564,8 @@ func setRef(v perl.Value, r perl.Ref) perl.Value {
 
 // array reads n elements into a new array (of the ARRAY or ARRAYREF tag
 // at index at), which it tracks at trackAt and padAt first when they are
-// not negative.
-func (d *decoder) array(at int, n uint64, trackAt, padAt int, level bool) (*perl.Array, error) {
+// not negative, and sets *ref to a reference to it.
+func (d *decoder) array(at int, n uint64, trackAt, padAt int, level bool, ref *perl.Value) (*perl.Array, error) {
 	if n > uint64(d.opts.MaxArrayLen) {
 		return nil, d.limit(at, "MaxArrayLen", d.opts.MaxArrayLen, n)
 	}
@@ -596,7 +575,9 @@ func (d *decoder) array(at int, n uint64, trackAt, padAt int, level bool) (*perl
 	if err := d.enterIf(level, at); err != nil {
 		return nil, err
 	}
-	a := newArray(int(n))
+	var a *perl.Array
+	*ref, a = d.mem.ArrayRef(int(n))
+	a.Elems = a.Elems[:n]
 	d.track(trackAt, padAt, a)
 	for i := range a.Elems {
 		v, err := d.value(true)
@@ -609,61 +590,10 @@ func (d *decoder) array(at int, n uint64, trackAt, padAt int, level bool) (*perl
 	return a, nil
 }
 
-// newArray returns an array of n elements. A small array and its
-// elements are one allocation.
-func newArray(n int) *perl.Array {
-	switch {
-	case n <= 2:
-		p := new(struct {
-			a perl.Array
-			e [2]perl.Value
-		})
-		p.a.Elems = p.e[:n:n]
-		return &p.a
-	case n <= 4:
-		p := new(struct {
-			a perl.Array
-			e [4]perl.Value
-		})
-		p.a.Elems = p.e[:n:n]
-		return &p.a
-	case n <= 8:
-		p := new(struct {
-			a perl.Array
-			e [8]perl.Value
-		})
-		p.a.Elems = p.e[:n:n]
-		return &p.a
-	}
-	return &perl.Array{Elems: make([]perl.Value, n)}
-}
-
-// newHash returns a hash of n entries. A small hash and its entries are
-// one allocation.
-func newHash(n int) *perl.Hash {
-	switch {
-	case n <= 2:
-		p := new(struct {
-			h perl.Hash
-			e [2]perl.HashEntry
-		})
-		p.h.Entries = p.e[:n:n]
-		return &p.h
-	case n <= 6:
-		p := new(struct {
-			h perl.Hash
-			e [6]perl.HashEntry
-		})
-		p.h.Entries = p.e[:n:n]
-		return &p.h
-	}
-	return &perl.Hash{Entries: make([]perl.HashEntry, n)}
-}
-
 // hash reads n key/value pairs into a new hash (of the HASH or HASHREF
 // tag at index at), which it tracks at trackAt and padAt first when they
-// are not negative.
-func (d *decoder) hash(at int, n uint64, trackAt, padAt int, level bool) (*perl.Hash, error) {
+// are not negative, and sets *ref to a reference to it.
+func (d *decoder) hash(at int, n uint64, trackAt, padAt int, level bool, ref *perl.Value) (*perl.Hash, error) {
 	if n > uint64(d.opts.MaxHashLen) {
 		return nil, d.limit(at, "MaxHashLen", d.opts.MaxHashLen, n)
 	}
@@ -673,24 +603,67 @@ func (d *decoder) hash(at int, n uint64, trackAt, padAt int, level bool) (*perl.
 	if err := d.enterIf(level, at); err != nil {
 		return nil, err
 	}
-	h := newHash(int(n))
+	var h *perl.Hash
+	*ref, h = d.mem.HashRef(int(n))
+	h.Entries = h.Entries[:n]
 	d.track(trackAt, padAt, h)
+	var keys hashkey.Set // Perl never writes a key twice
 	for i := range h.Entries {
 		e := &h.Entries[i]
-		it, err := d.str(true)
-		if err != nil {
+		var err error
+		if e.Key, e.UTF8, err = d.key(); err != nil {
 			return nil, err
 		}
-		e.Key, e.UTF8 = d.sharedString(it), it.utf8
+		if keys.Add(h.Entries, i) >= 0 {
+			return nil, d.syntax(at, int(d.b[at]), "duplicate key "+strconv.Quote(e.Text())+" in hash")
+		}
 		if e.Value, err = d.value(true); err != nil {
 			return nil, err
 		}
 	}
-	if i, j := duplicateKey(h.Entries); i >= 0 {
-		return nil, d.syntax(at, int(d.b[at]), "duplicate key "+strconv.Quote(h.Entries[j].Text())+" in hash")
-	}
 	d.leaveIf(level)
 	return h, nil
+}
+
+// key reads a hash key: a string, or a COPY of one. Keys repeat in COPY
+// tags, and a repeated one is found in d.copies first.
+func (d *decoder) key() (string, bool, error) {
+	at := d.pos
+	if at < len(d.b) && d.b[at]&^trackFlag == tagCopy {
+		d.pos++
+		i, err := d.offset(at)
+		if err != nil {
+			return "", false, err
+		}
+		if c, err := d.cachedCopy(at, i); c != nil || err != nil {
+			if err != nil {
+				return "", false, err
+			}
+			return c.s, c.utf8, nil
+		}
+		d.pos = at
+	}
+	it, err := d.str(true)
+	if err != nil {
+		return "", false, err
+	}
+	return d.sharedString(it), it.utf8, nil
+}
+
+// cachedCopy returns the string at index i that the COPY tag at index at
+// refers to, if it was read through a COPY before, or nil.
+func (d *decoder) cachedCopy(at, i int) (*copyEntry, error) {
+	c := d.copies
+	if c == nil || c[i%len(c)].at != i+1 {
+		return nil, nil
+	}
+	// Read before: count it as read again (MaxDecodedSize).
+	e := &c[i%len(c)]
+	d.decoded += len(e.s)
+	if d.decoded > d.opts.MaxDecodedSize {
+		return nil, d.limit(at, "MaxDecodedSize", d.opts.MaxDecodedSize, uint64(d.decoded))
+	}
+	return e, nil
 }
 
 // sharedString returns a string item as a Go string. The strings of COPY
@@ -701,9 +674,9 @@ func (d *decoder) sharedString(it strItem) string {
 	case it.cached:
 		return it.s
 	case !it.copied:
-		return d.copyString(it.raw)
+		return d.mem.CopyString(it.raw)
 	}
-	s := d.copyString(it.raw)
+	s := d.mem.CopyString(it.raw)
 	if d.copies == nil {
 		d.copies = new([32]copyEntry)
 	}
@@ -717,37 +690,6 @@ type copyEntry struct {
 	at   int // index of the string's tag + 1, or 0
 	s    string
 	utf8 bool
-}
-
-// duplicateKey returns the indexes of two entries with the same key, or
-// -1, -1.
-func duplicateKey(es []perl.HashEntry) (int, int) {
-	if len(es) <= 32 {
-		for j := 1; j < len(es); j++ {
-			for i := 0; i < j; i++ {
-				if sameKey(&es[i], &es[j]) {
-					return i, j
-				}
-			}
-		}
-		return -1, -1
-	}
-	seen := make(map[string]int, len(es))
-	for j := range es {
-		t := es[j].Text()
-		if i, ok := seen[t]; ok {
-			return i, j
-		}
-		seen[t] = j
-	}
-	return -1, -1
-}
-
-func sameKey(a, b *perl.HashEntry) bool {
-	if a.UTF8 == b.UTF8 {
-		return a.Key == b.Key
-	}
-	return a.Text() == b.Text()
 }
 
 // strItem is a string read from the body.
@@ -805,12 +747,9 @@ func (d *decoder) copied(at int) (strItem, error) {
 	if i >= at {
 		return strItem{}, d.syntax(at, int(d.b[at]), "COPY refers to itself")
 	}
-	if c := d.copies; c != nil && c[i%len(c)].at == i+1 {
-		c := &c[i%len(c)]
-		// Read before: count it as read again (MaxDecodedSize).
-		d.decoded += len(c.s)
-		if d.decoded > d.opts.MaxDecodedSize {
-			return strItem{}, d.limit(at, "MaxDecodedSize", d.opts.MaxDecodedSize, uint64(d.decoded))
+	if c, err := d.cachedCopy(at, i); c != nil || err != nil {
+		if err != nil {
+			return strItem{}, err
 		}
 		raw := unsafe.Slice(unsafe.StringData(c.s), len(c.s)) // never written
 		return strItem{raw: raw, utf8: c.utf8, at: i, copied: true, cached: true, s: c.s}, nil

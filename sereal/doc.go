@@ -132,6 +132,11 @@
 // slice (with DecOptions.AliasInput, byte strings share the frame's
 // memory): docs/benchmarks.md compares them with Perl.
 //
+// The decoder allocates the values of a document in blocks of up to 16 KiB
+// shared by many of them (arrays, hashes, elements, copied strings, the
+// boxes of scalars), not one by one: a part of a decoded value that a
+// program keeps can keep up to the memory of the whole value alive.
+//
 // # Safety
 //
 // Decoding never panics and allocates nothing by a length the input

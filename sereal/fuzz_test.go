@@ -45,6 +45,19 @@ func FuzzDecode(f *testing.F) {
 		if lerr != nil || n != end {
 			t.Fatalf("decoded a document of %d bytes, DocumentLength says %d, %v", end, n, lerr)
 		}
+		// The value owns its memory; AliasInput decodes the same.
+		in := bytes.Clone(data)
+		cv, _, _ := lm.decodeDocument(in, nil, false)
+		av, _, aerr := lm.decodeDocument(data, nil, true)
+		for i := range in {
+			in[i] = 0xa5
+		}
+		if d := perl.Diff(v, cv); d != "" {
+			t.Fatalf("value shares the input: %s", d)
+		}
+		if aerr != nil || perl.Diff(v, av) != "" {
+			t.Fatalf("AliasInput decodes otherwise: %v %s", aerr, perl.Diff(v, av))
+		}
 		doc, err := v5.MarshalValue(v)
 		var uv *UnsupportedValueError
 		if errors.As(err, &uv) {

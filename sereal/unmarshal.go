@@ -89,6 +89,7 @@ func (m *decMode) document(data []byte, scratch *[]byte, alias bool, elems *[]pe
 	}
 	if h.docType == docRaw {
 		d.b = data[h.bodyAt:]
+		d.sizeMem()
 		v, err := d.root(elems)
 		return v, h.bodyAt + d.pos, err
 	}
@@ -119,6 +120,7 @@ func (m *decMode) document(data []byte, scratch *[]byte, alias bool, elems *[]pe
 	}
 	d.b = body
 	d.inflated = true
+	d.sizeMem()
 	v, err := d.root(elems)
 	if err != nil {
 		return nil, 0, err

@@ -7,8 +7,9 @@ import (
 	"math"
 	"strconv"
 	"sync"
-	"unicode/utf8"
 
+	"github.com/goimp/imprpc/internal/hashkey"
+	"github.com/goimp/imprpc/internal/perlmem"
 	"github.com/goimp/imprpc/perl"
 )
 
@@ -47,10 +48,9 @@ type decodeState struct {
 	header Header
 	nkeys  int // hash keys read so far
 	// keyCache holds hash keys for reuse (see keyString).
-	keyCache     [251]string
+	keyCache     [256]string
 	keyCacheUsed bool
-	arena        []byte // room for short byte strings of this image
-	slabs        slabs  // room for the arrays and hashes of this image
+	mem          perlmem.Allocator // the memory of this image's values
 }
 
 var decodePool = sync.Pool{New: func() any { return new(decodeState) }}
@@ -59,6 +59,11 @@ func (m *decMode) newState(data []byte, r io.Reader) *decodeState {
 	d := decodePool.Get().(*decodeState)
 	d.data, d.off, d.opts, d.r = data, 0, &m.opts, r
 	d.alias = m.opts.AliasInput && r == nil
+	if d.alias || r != nil {
+		d.mem.Reset(0) // no copies, or the size is not known
+	} else {
+		d.mem.Reset(len(data))
+	}
 	return d
 }
 
@@ -66,8 +71,8 @@ func (d *decodeState) release() {
 	clear(d.refs)
 	clear(d.class)
 	d.seen, d.refs, d.class = d.seen[:0], d.refs[:0], d.class[:0]
-	d.data, d.r, d.root, d.arena = nil, nil, nil, nil
-	d.slabs = slabs{}
+	d.data, d.r, d.root = nil, nil, nil
+	d.mem.Reset(0)
 	if d.keyCacheUsed {
 		clear(d.keyCache[:])
 		d.keyCacheUsed = false
@@ -236,15 +241,23 @@ func (d *decodeState) take(n int, op int) ([]byte, error) {
 
 // u32 reads a 4-byte length or count in the image's order.
 func (d *decodeState) u32(op int) (uint32, error) {
+	if p := d.off; len(d.data)-p >= 4 {
+		d.off += 4
+		return d.lay.uint32(d.data[p:]), nil
+	}
 	b, err := d.take(4, op)
 	if err != nil {
 		return 0, err
 	}
-	return d.lay.order.Uint32(b), nil
+	return d.lay.uint32(b), nil
 }
 
 // netU32 reads a 4-byte number that is big-endian in every image (tags).
 func (d *decodeState) netU32(op int) (uint32, error) {
+	if p := d.off; len(d.data)-p >= 4 {
+		d.off += 4
+		return binary.BigEndian.Uint32(d.data[p:]), nil
+	}
 	b, err := d.take(4, op)
 	if err != nil {
 		return 0, err
@@ -268,7 +281,7 @@ func (d *decodeState) u64(op int) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return d.lay.order.Uint64(b), nil
+	return d.lay.uint64(b), nil
 }
 
 // count checks an element count against a limit and the bytes left
@@ -302,33 +315,40 @@ func (d *decodeState) str(n uint64, at int, op int) ([]byte, error) {
 	return d.take(int(n), op)
 }
 
-// Byte strings up to arenaString bytes are copied into shared blocks of
-// up to arenaBlock bytes, one allocation for many strings.
-const (
-	arenaString = 64
-	arenaBlock  = 4096
-)
-
-func (d *decodeState) bytesValue(b []byte) perl.Bytes {
-	n := len(b)
-	switch {
-	case d.alias:
-		return perl.Bytes(b)
-	case n == 0:
-		return perl.Bytes{}
-	case n > arenaString:
-		return perl.Bytes(append([]byte(nil), b...))
+// quickStr reads the string at the current offset whose length, of one
+// byte or (long) of four, comes first: the common case, when all of it is
+// in d.data and within MaxStringLen, in one step. Otherwise it reads
+// nothing and returns false, and str tells what is wrong.
+func (d *decodeState) quickStr(long bool) ([]byte, bool) {
+	p, w := d.off, 1
+	if long {
+		w = 4
 	}
-	if len(d.arena)+n > cap(d.arena) {
-		size := arenaBlock
-		if d.r == nil {
-			size = min(size, max(n, len(d.data)-d.off+n)) // no more than the image can need
+	if len(d.data)-p < w {
+		return nil, false
+	}
+	n := int(d.data[p])
+	if long {
+		n32 := d.lay.uint32(d.data[p:])
+		if n32 > maxI32 {
+			return nil, false
 		}
-		d.arena = make([]byte, 0, size)
+		n = int(n32)
 	}
-	i := len(d.arena)
-	d.arena = append(d.arena, b...)
-	return perl.Bytes(d.arena[i : i+n : i+n])
+	if n > d.opts.MaxStringLen || n > len(d.data)-p-w {
+		return nil, false
+	}
+	d.off = p + w + n
+	return d.data[p+w : d.off : d.off], true
+}
+
+// bytes returns the bytes of a byte string: b itself with AliasInput,
+// else a copy.
+func (d *decodeState) bytes(b []byte) []byte {
+	if d.alias {
+		return b
+	}
+	return d.mem.Copy(b)
 }
 
 func (d *decodeState) syntax(at int, op int, msg string) error {
@@ -415,6 +435,10 @@ func (d *decodeState) valueIn(slot *perl.Value, owner int32, idx int, ctx ctxKin
 	o := int(op)
 	switch op {
 	case opScalar, opUTF8Str:
+		if b, ok := d.quickStr(false); ok {
+			d.scalar(slot, owner, idx, ctx, class, d.stringValue(b, op == opUTF8Str))
+			break
+		}
 		n, err := d.byte1(o)
 		if err != nil {
 			return err
@@ -429,7 +453,7 @@ func (d *decodeState) valueIn(slot *perl.Value, owner int32, idx int, ctx ctxKin
 		if err != nil {
 			return err
 		}
-		d.scalar(slot, owner, idx, ctx, class, smallInts[b])
+		d.scalar(slot, owner, idx, ctx, class, d.mem.Int(int64(b)-128))
 	case opUndef:
 		d.scalar(slot, owner, idx, ctx, class, perl.Undef{})
 	case opNetint:
@@ -437,7 +461,7 @@ func (d *decodeState) valueIn(slot *perl.Value, owner int32, idx int, ctx ctxKin
 		if err != nil {
 			return err
 		}
-		d.scalar(slot, owner, idx, ctx, class, perl.Int(int32(v)))
+		d.scalar(slot, owner, idx, ctx, class, d.mem.Int(int64(int32(v))))
 	case opArray:
 		n, err := d.u32(o)
 		if err != nil {
@@ -487,17 +511,17 @@ func (d *decodeState) valueIn(slot *perl.Value, owner int32, idx int, ctx ctxKin
 		}
 		var v int64
 		if len(b) == 8 {
-			v = int64(d.lay.order.Uint64(b))
+			v = int64(d.lay.uint64(b))
 		} else {
-			v = int64(int32(d.lay.order.Uint32(b)))
+			v = int64(int32(d.lay.uint32(b)))
 		}
-		d.scalar(slot, owner, idx, ctx, class, perl.Int(v))
+		d.scalar(slot, owner, idx, ctx, class, d.mem.Int(v))
 	case opDouble:
 		b, err := d.take(d.lay.nvSize, o)
 		if err != nil {
 			return err
 		}
-		d.scalar(slot, owner, idx, ctx, class, perl.Float(d.float(b)))
+		d.scalar(slot, owner, idx, ctx, class, d.mem.Float(d.float(b)))
 	case opSvUndef, opSvUndefElem, opSvYes, opSvNo:
 		return d.immortal(slot, owner, idx, ctx, class, op, at)
 	case opBooleanTrue:
@@ -561,9 +585,9 @@ func (d *decodeState) immortal(slot *perl.Value, owner int32, idx int, ctx ctxKi
 
 func (d *decodeState) stringValue(b []byte, utf8 bool) perl.Value {
 	if utf8 {
-		return perl.String(b)
+		return d.mem.String(d.mem.CopyString(b))
 	}
-	return d.bytesValue(b)
+	return d.mem.Bytes(d.bytes(b))
 }
 
 func (d *decodeState) deeper(depth int, at int) error {
@@ -596,11 +620,18 @@ func (d *decodeState) array(slot *perl.Value, n uint64, class string, depth int,
 	if d.r != nil {
 		cnt = min(cnt, 4096) // grow as elements arrive
 	}
-	a := d.newArray(class, cnt)
+	a := d.mem.Array(cnt)
+	if class != "" {
+		a.Class = class
+	}
 	ai := d.seenRef(a)
 	d.put(slot, a)
 	for i := 0; i < int(n); i++ {
-		a.Elems = append(a.Elems, nil)
+		if i < cap(a.Elems) {
+			a.Elems = a.Elems[:i+1] // the element is zero: nothing to write
+		} else {
+			a.Elems = append(a.Elems, nil)
+		}
 		if err := d.valueIn(&a.Elems[i], ai, i, ctxElem, "", depth+1); err != nil {
 			return err
 		}
@@ -624,13 +655,20 @@ func (d *decodeState) hash(slot *perl.Value, n uint64, flagged bool, hflags byte
 	if d.r != nil {
 		cnt = min(cnt, 4096) // grow as entries arrive
 	}
-	h := d.newHash(class, cnt)
+	h := d.mem.Hash(cnt)
+	if class != "" {
+		h.Class = class
+	}
 	h.Restricted = flagged && hflags&hashRestricted != 0
 	hi := d.seenRef(h)
 	d.put(slot, h)
-	var ks keySet
+	var keys hashkey.Set // Perl never writes a key twice
 	for i := 0; i < int(n); i++ {
-		h.Entries = append(h.Entries, perl.HashEntry{})
+		if i < cap(h.Entries) {
+			h.Entries = h.Entries[:i+1] // the entry is zero: nothing to write
+		} else {
+			h.Entries = append(h.Entries, perl.HashEntry{})
+		}
 		if err := d.valueIn(&h.Entries[i].Value, hi, i, ctxPlain, "", depth+1); err != nil {
 			return err
 		}
@@ -638,8 +676,8 @@ func (d *decodeState) hash(slot *perl.Value, n uint64, flagged bool, hflags byte
 		if err := d.key(&h.Entries[i], flagged, depth, op); err != nil {
 			return err
 		}
-		if err := d.checkKey(h, i, &ks, kat, op); err != nil {
-			return err
+		if keys.Add(h.Entries, i) >= 0 {
+			return d.syntax(kat, op, "duplicate hash key "+strconv.Quote(h.Entries[i].Text()))
 		}
 	}
 	return nil
@@ -666,6 +704,10 @@ func (d *decodeState) key(e *perl.HashEntry, flagged bool, depth int, op int) er
 		if kf&keyIsSV != 0 {
 			return d.svKey(e, depth, at)
 		}
+	}
+	if k, ok := d.quickStr(true); ok {
+		e.Key = d.keyString(k)
+		return nil
 	}
 	n, err := d.u32(op)
 	if err != nil {
@@ -702,73 +744,6 @@ func (d *decodeState) svKey(e *perl.HashEntry, depth int, at int) error {
 	return d.syntax(at, opFlagHash, "hash key is not a string")
 }
 
-// checkKey refuses a key that the hash already holds: Perl never writes
-// one, and keeping both would make a hash Perl cannot have.
-// keySet finds duplicate keys of one hash: a 64-bit filter of the keys'
-// first and last characters spares most comparisons in small hashes, a map
-// of their text serves large ones.
-type keySet struct {
-	filter uint64
-	index  map[string]struct{}
-}
-
-func (d *decodeState) checkKey(h *perl.Hash, i int, ks *keySet, at int, op int) error {
-	e := &h.Entries[i]
-	if ks.index == nil && i < 16 {
-		bit := uint64(1) << (keyPrint(e) & 63)
-		if ks.filter&bit != 0 {
-			for j := 0; j < i; j++ {
-				if sameKey(&h.Entries[j], e) {
-					return d.syntax(at, op, "duplicate hash key "+strconv.Quote(keyText(e)))
-				}
-			}
-		}
-		ks.filter |= bit
-		return nil
-	}
-	if ks.index == nil {
-		ks.index = make(map[string]struct{}, cap(h.Entries))
-		for j := 0; j < i; j++ {
-			ks.index[keyText(&h.Entries[j])] = struct{}{}
-		}
-	}
-	text := keyText(e)
-	if _, dup := ks.index[text]; dup {
-		return d.syntax(at, op, "duplicate hash key "+strconv.Quote(text))
-	}
-	ks.index[text] = struct{}{}
-	return nil
-}
-
-// keyPrint mixes the first and last characters of a key: keys with the
-// same characters have the same print, whatever their representation.
-func keyPrint(e *perl.HashEntry) uint {
-	k := e.Key
-	if k == "" {
-		return 0
-	}
-	first, last := rune(k[0]), rune(k[len(k)-1])
-	if e.UTF8 {
-		first, _ = utf8.DecodeRuneInString(k)
-		last, _ = utf8.DecodeLastRuneInString(k)
-	}
-	return uint(first)*7 + uint(last)
-}
-
-func sameKey(a, b *perl.HashEntry) bool {
-	if a.UTF8 == b.UTF8 {
-		return a.Key == b.Key
-	}
-	return keyText(a) == keyText(b)
-}
-
-func keyText(e *perl.HashEntry) string {
-	if e.UTF8 {
-		return e.Key
-	}
-	return perl.Latin1ToUTF8(e.Key)
-}
-
 func (d *decodeState) ref(slot *perl.Value, owner int32, idx int, ctx ctxKind, class string, depth int, op byte, at int) error {
 	if err := d.deeper(depth, at); err != nil {
 		return err
@@ -801,10 +776,10 @@ func (d *decodeState) ref(slot *perl.Value, owner int32, idx int, ctx ctxKind, c
 		}
 	}
 	if sc != nil {
-		sc.Value = r
+		sc.Value = d.mem.Ref(r)
 		return nil
 	}
-	d.put(slot, r)
+	d.put(slot, d.mem.Ref(r))
 	return nil
 }
 
@@ -903,7 +878,7 @@ func (d *decodeState) hook(slot *perl.Value, class string, depth int, large bool
 	if err != nil {
 		return err
 	}
-	h.Frozen = d.bytesValue(frozen)
+	h.Frozen = d.bytes(frozen)
 	if flags&hookHasList == 0 {
 		return nil
 	}
@@ -941,7 +916,7 @@ func (d *decodeState) hook(slot *perl.Value, class string, depth int, large bool
 		if err != nil {
 			return err
 		}
-		h.Refs = append(h.Refs, perl.Ref{To: r})
+		h.Refs = append(h.Refs, d.mem.Ref(perl.Ref{To: r}))
 	}
 	return nil
 }

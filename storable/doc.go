@@ -82,6 +82,11 @@
 // reflection; with DecOptions.AliasInput byte strings share the input's
 // memory instead of being copied.
 //
+// The decoder allocates the values of an image in blocks of up to 16 KiB
+// shared by many of them (arrays, hashes, elements, copied strings, the
+// boxes of scalars), not one by one: a part of a decoded value that a
+// program keeps can keep up to the memory of the whole value alive.
+//
 // # Errors
 //
 // A damaged image gives a *SyntaxError with the byte offset and the

@@ -9,9 +9,9 @@ import (
 
 // float converts a native NV of the image's size and order to float64.
 func (d *decodeState) float(b []byte) float64 {
-	le := d.lay.order == binary.LittleEndian
+	le := d.lay.little
 	if len(b) == 8 {
-		return math.Float64frombits(d.lay.order.Uint64(b))
+		return math.Float64frombits(d.lay.uint64(b))
 	}
 	f := d.opts.LongDouble
 	if f == LongDoubleAuto {
@@ -21,8 +21,8 @@ func (d *decodeState) float(b []byte) float64 {
 	case LongDoubleX87:
 		return x87ToFloat64(b, le)
 	case LongDoubleDoubleDouble:
-		hi := math.Float64frombits(d.lay.order.Uint64(b[:8]))
-		lo := math.Float64frombits(d.lay.order.Uint64(b[8:16]))
+		hi := math.Float64frombits(d.lay.uint64(b[:8]))
+		lo := math.Float64frombits(d.lay.uint64(b[8:16]))
 		return hi + lo // the high part comes first in either order
 	}
 	return binary128ToFloat64(b, le)

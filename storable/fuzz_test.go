@@ -8,7 +8,10 @@ import (
 )
 
 // fuzzMode keeps fuzzed images small enough to decode quickly.
-var fuzzMode, _ = DecOptions{MaxSize: 1 << 20, MaxDepth: 200}.DecMode()
+var (
+	fuzzMode, _  = DecOptions{MaxSize: 1 << 20, MaxDepth: 200}.DecMode()
+	fuzzAlias, _ = DecOptions{MaxSize: 1 << 20, MaxDepth: 200, AliasInput: true}.DecMode()
+)
 
 // addPerlSeeds adds the images Perl wrote (testdata/fuzz/FuzzDecode) to a
 // fuzz target that does not load them by itself.
@@ -19,13 +22,26 @@ func addPerlSeeds(f *testing.F) {
 }
 
 // FuzzDecode decodes arbitrary bytes: never a panic, the same result from
-// a byte slice and from a stream, and every decoded value encodes.
+// a byte slice and from a stream, with and without AliasInput, a value
+// that owns its memory by default, and every decoded value encodes.
 func FuzzDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		v, err := fuzzMode.UnmarshalValue(data)
 		dec := fuzzMode.NewDecoder(bytes.NewReader(data))
 		sv, serr := dec.DecodeValue()
 		if err == nil {
+			in := bytes.Clone(data)
+			cv, _ := fuzzMode.UnmarshalValue(in)
+			av, aerr := fuzzAlias.UnmarshalValue(data)
+			for i := range in {
+				in[i] = 0xa5 // the copying decoder's value must not change
+			}
+			if d := perl.Diff(v, cv); d != "" {
+				t.Fatalf("value shares the input: %s", d)
+			}
+			if aerr != nil || perl.Diff(v, av) != "" {
+				t.Fatalf("AliasInput decodes otherwise: %v %s", aerr, perl.Diff(v, av))
+			}
 			if serr != nil {
 				t.Fatalf("stream decoding failed: %v", serr)
 			}

@@ -44,9 +44,26 @@ type byteOrder interface {
 type layout struct {
 	net    bool
 	order  byteOrder // lengths and native integers
+	little bool      // order is little-endian
 	ivSize int
 	nvSize int
 	minor  int
+}
+
+// uint32 and uint64 read an integer in the layout's order without the
+// dynamic call through order, on the decoder's hot path.
+func (l *layout) uint32(b []byte) uint32 {
+	if l.little {
+		return binary.LittleEndian.Uint32(b)
+	}
+	return binary.BigEndian.Uint32(b)
+}
+
+func (l *layout) uint64(b []byte) uint64 {
+	if l.little {
+		return binary.LittleEndian.Uint64(b)
+	}
+	return binary.BigEndian.Uint64(b)
 }
 
 // Machine is the native format of a machine, for images in native order
@@ -181,7 +198,7 @@ func parseHeader(data []byte) (Header, layout, error) {
 	}
 	off += sizes
 	h.Len = off
-	l.order = order
+	l.order, l.little = order, order == binary.LittleEndian
 	l.ivSize = n
 	l.nvSize = h.NVSize
 	return h, l, nil

@@ -1,0 +1,5 @@
+//go:build purego
+
+package perlmem
+
+const wantBulk = false
