@@ -423,3 +423,77 @@ func TestShutdownIdle(t *testing.T) {
 	}
 	noLeaks(t)
 }
+
+// Past MaxBuffered the analyzers holding the most fail, until those left
+// hold at most half the limit: here two of three analyzers whose plugin
+// calls wait, with their data queued; the third, which holds less, and a
+// fourth that holds nothing, go on.
+func TestBufferLimitFailsTheLargestHolders(t *testing.T) {
+	const limit, chunk = 1 << 20, 100_000
+	hold := imp.NewFactory([]imp.Interface{{AnyData: true}}, func(ctx context.Context, meta *imp.Meta, out imp.Sink) (imp.Analyzer, error) {
+		return imp.AnalyzerFunc(func(dir imp.Dir, _ int64, _ imp.DataType, data []byte) {
+			if meta.App == "hold" {
+				<-ctx.Done() // until the analyzer fails or the server closes
+				return
+			}
+			out.Emit(imp.Pass(dir, imp.MaxOffset))
+		}), nil
+	})
+	tc := dialTest(t, "tcp", serve(t, &server.Server{Factory: hold, MaxBuffered: limit, Logger: discardLogger}))
+	holdCtx := (&imp.Meta{App: "hold"}).Context()
+	tc.send(t, &conn.NewAnalyzer{ID: 1, Context: holdCtx}, &conn.NewAnalyzer{ID: 2, Context: holdCtx}, &conn.NewAnalyzer{ID: 3, Context: holdCtx}, &conn.NewAnalyzer{ID: 4})
+	// 1: 400,000 bytes, 2: 400,000, 3: 300,000 when the limit is passed.
+	big := bytes.Repeat([]byte{'.'}, chunk)
+	for _, id := range []int64{1, 2, 3, 1, 2, 3, 1, 2, 3, 1, 2} {
+		tc.send(t, &conn.Data{ID: id, Type: imp.DataStream, Data: big})
+	}
+	tc.send(t, &conn.Data{ID: 4, Type: imp.DataStream, Data: []byte("x")})
+	got := map[int64]conn.Message{}
+	for range 3 {
+		m := tc.next(t)
+		got[m.(*conn.Result).ID] = m
+	}
+	for _, id := range []int64{1, 2} {
+		r, ok := got[id].(*conn.Result)
+		if !ok || r.Result.Type != imp.ResultFatal {
+			t.Fatalf("analyzer %d: got %s, want fatal", id, showJSON(got[id]))
+		}
+		if msg, _ := r.Result.Message(); !strings.HasPrefix(msg, "server buffer limit exceeded: the analyzer held 400000 bytes") {
+			t.Errorf("analyzer %d: fatal(%q)", id, msg)
+		}
+	}
+	if m := got[4]; !sameJSON(m, &conn.Result{ID: 4, Result: imp.Pass(0, imp.MaxOffset)}) {
+		t.Errorf("analyzer 4: got %s", showJSON(m))
+	}
+	select {
+	case m := <-tc.msgs:
+		t.Errorf("unexpected %s: analyzer 3 holds less and goes on", showJSON(m))
+	case <-time.After(200 * time.Millisecond):
+	}
+}
+
+// A NewAnalyzer that does not return within CallTimeout fails its
+// analyzer; the other analyzers of the connection are made meanwhile.
+func TestNewAnalyzerTimeout(t *testing.T) {
+	f := imp.NewFactory([]imp.Interface{{AnyData: true}}, func(ctx context.Context, meta *imp.Meta, out imp.Sink) (imp.Analyzer, error) {
+		if meta.App == "block" {
+			<-ctx.Done()
+			return nil, ctx.Err()
+		}
+		return imp.AnalyzerFunc(func(dir imp.Dir, _ int64, _ imp.DataType, data []byte) {
+			out.Emit(imp.Pass(dir, imp.MaxOffset))
+		}), nil
+	})
+	tc := dialTest(t, "tcp", serve(t, &server.Server{Factory: f, CallTimeout: 200 * time.Millisecond, Logger: discardLogger}))
+	tc.send(t, &conn.NewAnalyzer{ID: 1, Context: (&imp.Meta{App: "block"}).Context()}, &conn.NewAnalyzer{ID: 2},
+		&conn.Data{ID: 2, Type: imp.DataStream, Data: []byte("x")}, &conn.Data{ID: 1, Type: imp.DataStream, Data: []byte("x")})
+	want := []conn.Message{
+		&conn.Result{ID: 2, Result: imp.Pass(0, imp.MaxOffset)},
+		&conn.Result{ID: 1, Result: imp.Fatal("plugin call did not return within 200ms")},
+	}
+	for _, w := range want {
+		if m := tc.next(t); !sameJSON(m, w) {
+			t.Errorf("got %s, want %s", showJSON(m), showJSON(w))
+		}
+	}
+}

@@ -204,6 +204,23 @@ var _ = Describe("Each connection behaves as with Perl's imprpc_server.pl", func
 				expectRPCs(got, conn.NewException(5, "new_analyzer: probe refuses"))
 			})
 
+			It("skips a frame it cannot read (data without its arguments), logged, and serves the frames behind it at once (Perl loses it too, but holds what follows until more bytes arrive)", func() {
+				ts, pc := connected(t, newProbe())
+				bad := &conn.Raw{Code: conn.OpData, Args: []perl.Value{perl.Int(1)}}
+				pc.send(0, newAnalyzer(1), bad, data(1, 0, "abc"), &conn.GetInterface{})
+				got, _ := pc.recv(2)
+				Expect(show(got...)).To(ConsistOf(show(result(1, imp.Pass(0, 3)), &conn.Interface{Interfaces: newProbe().Interfaces()})))
+				Expect(ts.logs.find("bad frame from the client skipped")).To(HaveLen(1))
+			})
+
+			It("gives data of a type nobody defined to a plugin that takes any type (Perl's reader dies on it and loses the frame)", func() {
+				_, pc := connected(t, newProbe())
+				odd := &conn.Raw{Code: conn.OpData, Args: []perl.Value{perl.Int(1), perl.Int(0), perl.Int(0), perl.Int(7777), perl.Bytes("xy")}}
+				pc.send(0, newAnalyzer(1), odd, data(1, 0, "abc"))
+				got, _ := pc.recv(2)
+				expectRPCs(got, result(1, imp.Pass(0, 2)), result(1, imp.Pass(0, 5)))
+			})
+
 			It("reads frames however the client's writes split them", func() {
 				_, pc := connected(t, plugins(denySecret))
 				ds := []*conn.Data{data(1, 0, "some secret data"), data(1, 1, "and more"), data(1, 0, ""), data(1, 1, "")}
