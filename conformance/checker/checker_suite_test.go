@@ -23,15 +23,16 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
-	"strings"
 	"testing"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/goimp/imprpc/conformance/internal/harness"
+	"github.com/goimp/imprpc/conformance/internal/live"
 	"github.com/goimp/imprpc/conformance/internal/perlproc"
+	"github.com/goimp/imprpc/conformance/internal/standin"
 	"github.com/goimp/imprpc/conn"
 	_ "github.com/goimp/imprpc/plugin/all"
 	_ "github.com/goimp/imprpc/plugin/testplugin"
@@ -63,14 +64,13 @@ type endpoint struct {
 }
 
 var (
-	binary      string // the imprpc command
-	tmpDir      string
-	endpoints   = map[kind]map[conn.Format]*endpoint{}
-	standInWhy  string // why the stand-in cannot run, "" when it can
-	liveWhy     string // why imprpc_server.pl cannot run, "" when it can
-	requireLive = os.Getenv("IMPRPC_REQUIRE_LIVE") == "1"
-	wires       = []conn.Format{conn.Storable, conn.Sereal}
-	discard     = slog.New(slog.NewTextHandler(io.Discard, nil))
+	binary     string // the imprpc command
+	tmpDir     string
+	endpoints  = map[kind]map[conn.Format]*endpoint{}
+	standInWhy string // why the stand-in cannot run, "" when it can
+	liveWhy    string // why imprpc_server.pl cannot run, "" when it can
+	wires      = []conn.Format{conn.Storable, conn.Sereal}
+	discard    = slog.New(slog.NewTextHandler(io.Discard, nil))
 )
 
 var _ = BeforeSuite(func() {
@@ -78,13 +78,8 @@ var _ = BeforeSuite(func() {
 	// UNIX socket paths are short: sun_path holds about 100 bytes.
 	tmpDir, err = os.MkdirTemp("", "imprpc-checker")
 	Expect(err).NotTo(HaveOccurred())
-	root, err := perlproc.RepoRoot()
+	binary, err = harness.BuildImprpc(tmpDir)
 	Expect(err).NotTo(HaveOccurred())
-	binary = filepath.Join(tmpDir, "imprpc")
-	build := exec.Command("go", "build", "-o", binary, "./cmd/imprpc")
-	build.Dir = root
-	out, err := build.CombinedOutput()
-	Expect(err).NotTo(HaveOccurred(), "go build: %s", out)
 
 	for _, w := range wires {
 		add(goPattern, w, startGoServer("pattern=string=secret&action=replace&actdata=XXXXXX", w))
@@ -94,7 +89,7 @@ var _ = BeforeSuite(func() {
 	}
 	startBroken()
 
-	if ok, why := perlproc.HaveModule("Storable", "Sereal::Encoder", "Sereal::Decoder", "JSON::PP"); !ok {
+	if ok, why := perlproc.HaveModule(standin.Modules...); !ok {
 		standInWhy = why
 	} else {
 		for _, w := range wires {
@@ -124,7 +119,9 @@ var _ = AfterSuite(func() {
 		os.RemoveAll(tmpDir)
 	}
 	// Every connection of the checker is closed when Run returns.
-	Eventually(checkerGoroutines, 10*time.Second, 20*time.Millisecond).Should(BeEmpty())
+	Eventually(func() []string {
+		return harness.Goroutines("github.com/goimp/imprpc/conformance/check")
+	}, 10*time.Second, 20*time.Millisecond).Should(BeEmpty())
 })
 
 // add records e as the server of k on w.
@@ -135,40 +132,13 @@ func add(k kind, w conn.Format, e *endpoint) {
 	endpoints[k][w] = e
 }
 
-// checkerGoroutines returns the stacks of goroutines running code of the
-// check package.
-func checkerGoroutines() []string {
-	buf := make([]byte, 1<<20)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			buf = buf[:n]
-			break
-		}
-		buf = make([]byte, 2*len(buf))
-	}
-	var found []string
-	for _, g := range strings.Split(string(buf), "\n\n") {
-		if strings.Contains(g, "imprpc/conformance/check.") {
-			found = append(found, g)
-		}
-	}
-	return found
-}
-
-// server returns the server of k on w, skipping (or failing, for a
+// endpointOf returns the server of k on w, skipping (or failing, for a
 // required live tier) with the reason when it cannot run here.
 func endpointOf(k kind, w conn.Format) *endpoint {
 	GinkgoHelper()
 	switch k {
 	case perlPattern:
-		if liveWhy != "" {
-			msg := "the live tier needs Net::IMP, Net::IMP::Remote and AnyEvent (see README): " + liveWhy
-			if requireLive {
-				Fail(msg + " (IMPRPC_REQUIRE_LIVE=1)")
-			}
-			Skip(msg)
-		}
+		live.Need("the live tier needs Net::IMP, Net::IMP::Remote and AnyEvent (see README)", liveWhy)
 	case standPattern, standDecline:
 		if standInWhy != "" {
 			Skip("the Perl stand-in needs Perl with Storable, Sereal and JSON::PP: " + standInWhy)
@@ -202,7 +172,9 @@ func startServe(spec string, w conn.Format) *endpoint {
 	cmd := exec.Command(binary, "serve", "-M", spec, "-I", w.String(), sock)
 	cmd.Stderr = GinkgoWriter
 	Expect(cmd.Start()).To(Succeed())
-	waitListening("unix", sock)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	Expect(harness.WaitListening(ctx, "unix", sock)).To(Succeed())
 	return &endpoint{addr: sock, stop: func() { stopProcess(cmd) }}
 }
 
@@ -212,87 +184,23 @@ func stopProcess(cmd *exec.Cmd) {
 	cmd.Wait()
 }
 
-// waitListening waits until addr takes connections.
-func waitListening(network, addr string) {
-	GinkgoHelper()
-	Eventually(func() error {
-		c, err := net.Dial(network, addr)
-		if err == nil {
-			c.Close()
-		}
-		return err
-	}, 10*time.Second, 10*time.Millisecond).Should(Succeed())
-}
-
-// perlImpl names a wire as imprpc_server.pl's -I wants it.
-func perlImpl(w conn.Format) string {
-	if w == conn.Sereal {
-		return "Sereal"
-	}
-	return "Storable"
-}
-
 // startStandIn runs perl-fixtures/rpc-server.pl with spec.
 func startStandIn(spec string, w conn.Format) *endpoint {
-	p, err := perlproc.Start("rpc-server.pl", perlproc.Options{
-		Args:   []string{"-M", spec, "-I", perlImpl(w), "127.0.0.1:0"},
-		Stderr: GinkgoWriter,
-	})
+	p, addr, err := standin.Start(context.Background(), spec, w, GinkgoWriter)
 	Expect(err).NotTo(HaveOccurred())
-	var r struct{ Addrs []string }
-	Expect(p.Call(context.Background(), map[string]any{"op": "addrs"}, &r)).To(Succeed())
-	Expect(r.Addrs).NotTo(BeEmpty())
-	return &endpoint{addr: r.Addrs[0], stop: func() { p.Close() }}
-}
-
-// perlLib is PERL5LIB for imprpc_server.pl: perl-fixtures/lib, then the
-// environment's PERL5LIB.
-func perlLib() string {
-	root, _ := perlproc.RepoRoot()
-	return filepath.Join(root, perlproc.FixturesDir, "lib") + ":" + os.Getenv("PERL5LIB")
+	return &endpoint{addr: addr, stop: func() { p.Close() }}
 }
 
 // findLive returns why the real imprpc_server.pl cannot run, or "".
 func findLive() string {
-	if ok, why := perlproc.HaveModule("Net::IMP", "Net::IMP::Remote", "Net::IMP::Pattern", "AnyEvent", "Sereal::Encoder"); !ok {
-		return why
-	}
-	if serverScript() == "" {
-		return "imprpc_server.pl is neither on PATH nor beside Net::IMP::Remote's lib/"
-	}
-	return ""
-}
-
-// serverScript finds imprpc_server.pl: on PATH (installed from CPAN) or
-// in the bin/ beside the lib/ Net::IMP::Remote is loaded from.
-func serverScript() string {
-	if p, err := exec.LookPath("imprpc_server.pl"); err == nil {
-		return p
-	}
-	cmd := exec.Command("perl", "-MNet::IMP::Remote", "-e", `print $INC{"Net/IMP/Remote.pm"}`)
-	cmd.Env = append(os.Environ(), "PERL5LIB="+perlLib())
-	out, err := cmd.Output()
-	if err != nil {
-		return ""
-	}
-	p := filepath.Join(filepath.Dir(string(out)), "..", "..", "..", "bin", "imprpc_server.pl")
-	if _, err := os.Stat(p); err != nil {
-		return ""
-	}
-	return p
+	_, why := live.HaveServer("Net::IMP", "Net::IMP::Remote", "Net::IMP::Pattern", "AnyEvent", "Sereal::Encoder")
+	return why
 }
 
 // startPerlServer runs the real imprpc_server.pl with spec on loopback
-// TCP, on a port that was free a moment before (it prints no port).
+// TCP.
 func startPerlServer(spec string, w conn.Format) *endpoint {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	s, err := live.StartServer(live.ServerOptions{Specs: []string{spec}, Wire: w, Stderr: GinkgoWriter, StartTimeout: 10 * time.Second})
 	Expect(err).NotTo(HaveOccurred())
-	addr := l.Addr().String()
-	l.Close()
-	cmd := exec.Command("perl", serverScript(), "-M", spec, "-I", perlImpl(w), addr)
-	cmd.Env = append(os.Environ(), "PERL5LIB="+perlLib())
-	cmd.Stderr = GinkgoWriter
-	Expect(cmd.Start()).To(Succeed())
-	waitListening("tcp", addr)
-	return &endpoint{addr: addr, stop: func() { stopProcess(cmd) }}
+	return &endpoint{addr: s.Addr(), stop: s.Stop}
 }

@@ -19,8 +19,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -28,7 +26,10 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/goimp/imprpc/conformance/internal/harness"
+	"github.com/goimp/imprpc/conformance/internal/live"
 	"github.com/goimp/imprpc/conformance/internal/perlproc"
+	"github.com/goimp/imprpc/conformance/internal/standin"
 	"github.com/goimp/imprpc/conn"
 	_ "github.com/goimp/imprpc/plugin/all"
 	_ "github.com/goimp/imprpc/plugin/testplugin"
@@ -83,11 +84,9 @@ var (
 	tmpDir     string
 	targets    []*target
 	liveReason string // why the live tier cannot run, "" when it can
-	// requireLive makes a missing live tier fail (CI: IMPRPC_REQUIRE_LIVE=1).
-	requireLive = os.Getenv("IMPRPC_REQUIRE_LIVE") == "1"
-	standInWhy  string // why the stand-in cannot run, "" when it can
-	remoteProc  *perlproc.Proc
-	remoteWhy   string
+	standInWhy string // why the stand-in cannot run, "" when it can
+	remoteProc *perlproc.Proc
+	remoteWhy  string
 )
 
 var wires = []conn.Format{conn.Storable, conn.Sereal}
@@ -116,13 +115,8 @@ var _ = BeforeSuite(func() {
 	var err error
 	tmpDir, err = os.MkdirTemp("", "imprpc-client-suite")
 	Expect(err).NotTo(HaveOccurred())
-	root, err := perlproc.RepoRoot()
+	binary, err = harness.BuildImprpc(tmpDir)
 	Expect(err).NotTo(HaveOccurred())
-	binary = filepath.Join(tmpDir, "imprpc")
-	build := exec.Command("go", "build", "-o", binary, "./cmd/imprpc")
-	build.Dir = root
-	out, err := build.CombinedOutput()
-	Expect(err).NotTo(HaveOccurred(), "go build: %s", out)
 
 	for _, w := range wires {
 		t := &target{kind: goServer, wire: w, roles: map[string]*endpoint{}}
@@ -132,7 +126,7 @@ var _ = BeforeSuite(func() {
 		targets = append(targets, t)
 	}
 
-	if ok, why := perlproc.HaveModule("Storable", "Sereal::Encoder", "Sereal::Decoder", "JSON::PP"); !ok {
+	if ok, why := perlproc.HaveModule(standin.Modules...); !ok {
 		standInWhy = why
 	} else {
 		for _, w := range wires {
@@ -203,110 +197,42 @@ func startGoServer(spec string, w conn.Format) *endpoint {
 
 // startStandIn runs perl-fixtures/rpc-server.pl with spec.
 func startStandIn(spec string, w conn.Format) *endpoint {
-	p, err := perlproc.Start("rpc-server.pl", perlproc.Options{
-		Args:   []string{"-M", spec, "-I", perlImpl(w), "127.0.0.1:0"},
-		Stderr: GinkgoWriter,
-	})
+	p, addr, err := standin.Start(context.Background(), spec, w, GinkgoWriter)
 	Expect(err).NotTo(HaveOccurred())
-	var r struct{ Addrs []string }
-	Expect(p.Call(context.Background(), map[string]any{"op": "addrs"}, &r)).To(Succeed())
 	return &endpoint{
-		addr: r.Addrs[0], spec: spec, proc: p,
+		addr: addr, spec: spec, proc: p,
 		drop: func() { Expect(p.Call(context.Background(), map[string]any{"op": "drop"}, nil)).To(Succeed()) },
 		stop: func() { p.Close() },
 	}
 }
 
-// perlImpl names a wire as imprpc_server.pl's -I wants it.
-func perlImpl(w conn.Format) string {
-	if w == conn.Sereal {
-		return "Sereal"
-	}
-	return "Storable"
-}
-
 // findLive returns why the real imprpc_server.pl cannot run, or "".
 func findLive() string {
-	if ok, why := perlproc.HaveModule("Net::IMP", "Net::IMP::Remote", "Net::IMP::Pattern", "AnyEvent", "Sereal::Encoder"); !ok {
-		return why
-	}
-	if serverScript() == "" {
-		return "imprpc_server.pl is neither on PATH nor beside Net::IMP::Remote's lib/"
-	}
-	return ""
-}
-
-// serverScript finds imprpc_server.pl: on PATH (installed from CPAN) or
-// in the bin/ beside the lib/ Net::IMP::Remote was loaded from (a
-// checkout).
-func serverScript() string {
-	if p, err := exec.LookPath("imprpc_server.pl"); err == nil {
-		return p
-	}
-	root, _ := perlproc.RepoRoot()
-	cmd := exec.Command("perl", "-MNet::IMP::Remote", "-e", `print $INC{"Net/IMP/Remote.pm"}`)
-	cmd.Env = append(os.Environ(), "PERL5LIB="+filepath.Join(root, perlproc.FixturesDir, "lib")+":"+os.Getenv("PERL5LIB"))
-	out, err := cmd.Output()
-	if err != nil {
-		return ""
-	}
-	p := filepath.Join(filepath.Dir(string(out)), "..", "..", "..", "bin", "imprpc_server.pl")
-	if _, err := os.Stat(p); err != nil {
-		return ""
-	}
-	return p
+	_, why := live.HaveServer("Net::IMP", "Net::IMP::Remote", "Net::IMP::Pattern", "AnyEvent", "Sereal::Encoder")
+	return why
 }
 
 // startPerlServer runs the real imprpc_server.pl with spec on loopback
-// TCP, on a port that was free a moment before (it prints no port); drop
-// restarts it. (Over a UNIX socket the kernel counts each of its small
-// writes with its overhead, and its send buffer holds only a few hundred
-// results a client has not read: see docs/conformance.md.)
+// TCP; drop restarts it. (Over a UNIX socket the kernel counts each of
+// its small writes with its overhead, and its send buffer holds only a
+// few hundred results a client has not read: see docs/conformance.md.)
 func startPerlServer(spec string, w conn.Format) *endpoint {
-	root, err := perlproc.RepoRoot()
+	s, err := live.StartServer(live.ServerOptions{Specs: []string{spec}, Wire: w, Stderr: GinkgoWriter, StartTimeout: 10 * time.Second})
 	Expect(err).NotTo(HaveOccurred())
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	Expect(err).NotTo(HaveOccurred())
-	addr := l.Addr().String()
-	l.Close()
-	e := &endpoint{addr: addr, spec: spec}
-	var cmd *exec.Cmd
-	start := func() {
-		cmd = exec.Command("perl", serverScript(), "-M", spec, "-I", perlImpl(w), addr)
-		cmd.Env = append(os.Environ(), "PERL5LIB="+filepath.Join(root, perlproc.FixturesDir, "lib")+":"+os.Getenv("PERL5LIB"))
-		cmd.Stderr = GinkgoWriter
-		Expect(cmd.Start()).To(Succeed())
-		Eventually(func() error {
-			c, err := net.Dial("tcp", addr)
-			if err == nil {
-				c.Close()
-			}
-			return err
-		}, 10*time.Second, 10*time.Millisecond).Should(Succeed())
+	return &endpoint{
+		addr: s.Addr(), spec: spec,
+		stop: s.Stop,
+		drop: func() {
+			s.Stop()
+			Expect(s.Start()).To(Succeed())
+		},
 	}
-	start()
-	e.stop = func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	}
-	e.drop = func() {
-		e.stop()
-		start()
-	}
-	return e
 }
 
 // needLive skips a spec of the live tier with the reason, or fails it
 // when the live tier is required.
 func needLive() {
-	if liveReason == "" {
-		return
-	}
-	msg := "the live tier needs Net::IMP and Net::IMP::Remote (see README): " + liveReason
-	if requireLive {
-		Fail(msg + " (IMPRPC_REQUIRE_LIVE=1)")
-	}
-	Skip(msg)
+	live.Need("the live tier needs Net::IMP and Net::IMP::Remote (see README)", liveReason)
 }
 
 // targetsOf returns the targets of a kind; specs of the live tier and of

@@ -15,6 +15,8 @@ import (
 
 	"github.com/goimp/imprpc/client"
 	"github.com/goimp/imprpc/client/clienttest"
+	"github.com/goimp/imprpc/conformance/internal/harness"
+	"github.com/goimp/imprpc/conformance/internal/live"
 	"github.com/goimp/imprpc/conn"
 	"github.com/goimp/imprpc/imp"
 	"github.com/goimp/imprpc/imp/imptest"
@@ -464,10 +466,9 @@ var _ = Describe("Against the Perl stand-in, which closes the connection when it
 
 var _ = Describe("When the server cannot be reached", func() {
 	closedPort := func() string {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+		addr, err := harness.FreeAddr()
 		Expect(err).NotTo(HaveOccurred())
-		defer l.Close()
-		return l.Addr().String()
+		return addr
 	}
 	expected := map[client.FailMode]string{
 		client.FailHard: `["fatal","connect to IMP server failed (%[1]s)"]` + "\n",
@@ -513,10 +514,11 @@ var _ = Describe("When the server cannot be reached", func() {
 		}
 		Expect(remoteProc.Call(testCtx(), map[string]any{"op": "have"}, &have)).To(Succeed())
 		if have.Remote != 1 {
-			if requireLive {
-				Fail("the real Net::IMP::Remote client cannot run: " + have.Why)
+			why := have.Why
+			if why == "" {
+				why = "rpc-client.pl does not say why"
 			}
-			Skip("the real Net::IMP::Remote client cannot run: " + have.Why)
+			live.Need("the real Net::IMP::Remote client cannot run", why)
 		}
 		for _, addr := range []string{closedPort(), tmpDir + "/no-such.sock"} {
 			for _, mode := range []client.FailMode{client.FailHard, client.FailSoft} {

@@ -24,10 +24,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -35,6 +31,8 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/goimp/imprpc/conformance/internal/harness"
+	"github.com/goimp/imprpc/conformance/internal/live"
 	"github.com/goimp/imprpc/conformance/internal/perlproc"
 	"github.com/goimp/imprpc/conn"
 	_ "github.com/goimp/imprpc/plugin/all"
@@ -157,10 +155,9 @@ var (
 	tmpDir    string
 	endpoints = map[serverKey]*endpoint{}
 	// liveWhy is why the live tier cannot run, "" when it can.
-	liveWhy     string
-	requireLive = os.Getenv("IMPRPC_REQUIRE_LIVE") == "1"
-	perlClient  *perlproc.Proc // rpc-client.pl: Net::IMP::Remote and a raw client
-	perlInproc  *perlproc.Proc // matrix-inproc.pl: plugins in-process
+	liveWhy    string
+	perlClient *perlproc.Proc // rpc-client.pl: Net::IMP::Remote and a raw client
+	perlInproc *perlproc.Proc // matrix-inproc.pl: plugins in-process
 )
 
 var _ = BeforeSuite(func() {
@@ -223,56 +220,22 @@ var _ = AfterSuite(func() {
 		os.RemoveAll(tmpDir)
 	}
 	// No goroutine of a server, client or connection outlives them.
-	Eventually(leftGoroutines, 10*time.Second, 20*time.Millisecond).Should(BeEmpty())
+	Eventually(func() []string {
+		return harness.Goroutines("github.com/goimp/imprpc/server", "github.com/goimp/imprpc/client", "github.com/goimp/imprpc/conn")
+	}, 10*time.Second, 20*time.Millisecond).Should(BeEmpty())
 })
-
-// leftGoroutines returns the stacks of goroutines running code of the
-// server, client or conn packages.
-func leftGoroutines() []string {
-	buf := make([]byte, 1<<20)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			buf = buf[:n]
-			break
-		}
-		buf = make([]byte, 2*len(buf))
-	}
-	var found []string
-	for _, g := range strings.Split(string(buf), "\n\n") {
-		for _, pkg := range []string{"imprpc/server.", "imprpc/client.", "imprpc/conn."} {
-			if strings.Contains(g, pkg) {
-				found = append(found, g)
-				break
-			}
-		}
-	}
-	return found
-}
 
 // findLive returns why the live tier cannot run, or "".
 func findLive() string {
-	if ok, why := perlproc.HaveModule("Net::IMP", "Net::IMP::Remote", "Net::IMP::Pattern", "Net::IMP::Cascade",
-		"AnyEvent", "Storable", "Sereal::Encoder", "Sereal::Decoder", "JSON::PP"); !ok {
-		return why
-	}
-	if serverScript() == "" {
-		return "imprpc_server.pl is neither on PATH nor beside Net::IMP::Remote's lib/"
-	}
-	return ""
+	_, why := live.HaveServer("Net::IMP", "Net::IMP::Remote", "Net::IMP::Pattern", "Net::IMP::Cascade",
+		"AnyEvent", "Storable", "Sereal::Encoder", "Sereal::Decoder", "JSON::PP")
+	return why
 }
 
 // needLive skips a spec of the live tier with the reason, or fails it
 // when the live tier is required.
 func needLive() {
-	if liveWhy == "" {
-		return
-	}
-	msg := "the live tier needs Net::IMP, Net::IMP::Remote and AnyEvent on PERL5LIB: " + liveWhy
-	if requireLive {
-		Fail(msg + " (IMPRPC_REQUIRE_LIVE=1)")
-	}
-	Skip(msg)
+	live.Need("the live tier needs Net::IMP, Net::IMP::Remote and AnyEvent on PERL5LIB", liveWhy)
 }
 
 // discard is the logger of the in-process servers and clients.
@@ -320,71 +283,16 @@ func startGoServer(specs []string, w conn.Format) *endpoint {
 	return e
 }
 
-// serverScript finds imprpc_server.pl: on PATH (installed from CPAN) or
-// in the bin/ beside the lib/ Net::IMP::Remote was loaded from (a
-// checkout).
-func serverScript() string {
-	if p, err := exec.LookPath("imprpc_server.pl"); err == nil {
-		return p
-	}
-	out, err := exec.Command("perl", "-MNet::IMP::Remote", "-e", `print $INC{"Net/IMP/Remote.pm"}`).Output()
-	if err != nil {
-		return ""
-	}
-	p := filepath.Join(filepath.Dir(string(out)), "..", "..", "..", "bin", "imprpc_server.pl")
-	if _, err := os.Stat(p); err != nil {
-		return ""
-	}
-	return p
-}
-
 // startPerlServer runs the real imprpc_server.pl with specs (several make
-// a Net::IMP::Cascade) on loopback TCP, on a port that was free a moment
-// before (it prints no port).
+// a Net::IMP::Cascade) on loopback TCP.
 func startPerlServer(specs []string, w conn.Format) *endpoint {
-	root, err := perlproc.RepoRoot()
+	e := &endpoint{stderr: &logBuffer{}}
+	s, err := live.StartServer(live.ServerOptions{Specs: specs, Wire: w, Stderr: e.stderr})
 	Expect(err).NotTo(HaveOccurred())
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	Expect(err).NotTo(HaveOccurred())
-	addr := l.Addr().String()
-	Expect(l.Close()).To(Succeed())
-	args := []string{serverScript()}
-	for _, s := range specs {
-		args = append(args, "-M", s)
-	}
-	impl := map[conn.Format]string{conn.Storable: "Storable", conn.Sereal: "Sereal"}[w]
-	args = append(args, "-I", impl, addr)
-	e := &endpoint{addr: addr, stderr: &logBuffer{}}
-	var (
-		mu  sync.Mutex
-		cmd *exec.Cmd
-	)
-	e.restart = func() {
-		mu.Lock()
-		defer mu.Unlock()
-		cmd = exec.Command("perl", args...)
-		cmd.Env = append(os.Environ(), "PERL5LIB="+filepath.Join(root, perlproc.FixturesDir, "lib")+":"+os.Getenv("PERL5LIB"))
-		cmd.Stderr = e.stderr
-		Expect(cmd.Start()).To(Succeed())
-		Eventually(func() error {
-			c, err := net.Dial("tcp", addr)
-			if err == nil {
-				c.Close()
-			}
-			return err
-		}, 20*time.Second, 10*time.Millisecond).Should(Succeed())
-	}
-	e.drop = func() {
-		mu.Lock()
-		defer mu.Unlock()
-		if cmd != nil {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-			cmd = nil
-		}
-	}
-	e.stop = e.drop
-	e.restart()
+	e.addr = s.Addr()
+	e.restart = func() { Expect(s.Start()).To(Succeed()) }
+	e.drop = s.Stop
+	e.stop = s.Stop
 	return e
 }
 

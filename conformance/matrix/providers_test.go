@@ -2,11 +2,9 @@ package matrix_test
 
 import (
 	"context"
-	"encoding/hex"
 	"fmt"
 	"maps"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -15,6 +13,8 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/goimp/imprpc/client"
+	"github.com/goimp/imprpc/conformance/internal/imptext"
+	"github.com/goimp/imprpc/conformance/internal/remoteclient"
 	"github.com/goimp/imprpc/conn"
 	"github.com/goimp/imprpc/imp"
 	"github.com/goimp/imprpc/imp/imptest"
@@ -191,9 +191,16 @@ func (p *goProvider) close() { p.f.Close() }
 // ---- Perl's Net::IMP::Remote (perl-fixtures/rpc-client.pl) -----------------
 
 type perlProvider struct {
-	id       int
+	c        *remoteclient.Client
 	results  map[int][]string
 	warnings []string
+}
+
+// perlCtx bounds a request to rpc-client.pl.
+func perlCtx() context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	DeferCleanup(cancel)
+	return ctx
 }
 
 // perlCall sends a request to rpc-client.pl.
@@ -206,88 +213,52 @@ func perlCall(req map[string]any, reply any) {
 
 func dialPerl(addr string, w conn.Format) *perlProvider {
 	GinkgoHelper()
-	var r struct {
-		Client int `json:"client"`
-	}
-	perlCall(map[string]any{"op": "remote_new", "addr": addr, "impl": perlImpl(w)}, &r)
-	return &perlProvider{id: r.Client, results: map[int][]string{}}
-}
-
-// perlImpl names a wire as Net::IMP::Remote's impl and imprpc_server.pl's
-// -I want it.
-func perlImpl(w conn.Format) string {
-	if w == conn.Sereal {
-		return "Sereal"
-	}
-	return "Storable"
+	c, err := remoteclient.New(perlCtx(), perlClient, addr, w)
+	Expect(err).NotTo(HaveOccurred())
+	return &perlProvider{c: c, results: map[int][]string{}}
 }
 
 func (p *perlProvider) getInterface(offered ...imp.Interface) []string {
 	GinkgoHelper()
-	texts := make([]string, len(offered))
-	for k, i := range offered {
-		texts[k] = ifaceTagged(i)
-	}
-	var r struct {
-		Interfaces []string `json:"interfaces"`
-	}
-	perlCall(map[string]any{"op": "remote_get_interface", "client": p.id, "interfaces": texts}, &r)
-	out := []string{}
-	for _, t := range r.Interfaces {
-		out = append(out, ifaceString(parseIfaceTagged(t)))
-	}
-	return out
+	is, err := p.c.GetInterface(perlCtx(), offered...)
+	Expect(err).NotTo(HaveOccurred())
+	return ifaceStrings(is)
 }
 
 func (p *perlProvider) setInterface(i imp.Interface) {
 	GinkgoHelper()
-	var r struct {
-		OK int `json:"ok"`
-	}
-	perlCall(map[string]any{"op": "remote_set_interface", "client": p.id, "interface": ifaceTagged(i)}, &r)
-	Expect(r.OK).To(Equal(1), "Net::IMP::Remote's set_interface returned no factory")
+	ok, err := p.c.SetInterface(perlCtx(), i)
+	Expect(err).NotTo(HaveOccurred())
+	Expect(ok).To(BeTrue(), "Net::IMP::Remote's set_interface returned no factory")
 }
 
 func (p *perlProvider) newAnalyzer(ctx perl.Value) int {
 	GinkgoHelper()
-	req := map[string]any{"op": "remote_new_analyzer", "client": p.id}
-	if ctx != nil {
-		b, err := taggedjson.Marshal(ctx)
-		Expect(err).NotTo(HaveOccurred())
-		req["context"] = string(b)
-	}
-	var r struct {
-		Analyzer int `json:"analyzer"`
-	}
-	perlCall(req, &r)
-	return r.Analyzer
+	h, err := p.c.NewAnalyzer(perlCtx(), ctx)
+	Expect(err).NotTo(HaveOccurred())
+	return h
 }
 
 func (p *perlProvider) data(h int, c imptest.Chunk) {
 	GinkgoHelper()
-	perlCall(map[string]any{"op": "remote_data", "client": p.id, "analyzer": h, "dir": int(c.Dir), "offset": c.Offset,
-		"type": int64(c.Type), "data_hex": hex.EncodeToString(c.Data)}, nil)
+	Expect(p.c.Data(perlCtx(), h, c)).To(Succeed())
 }
 
 func (p *perlProvider) closeAnalyzer(h int) {
 	GinkgoHelper()
-	perlCall(map[string]any{"op": "remote_close_analyzer", "client": p.id, "analyzer": h}, nil)
+	Expect(p.c.CloseAnalyzer(perlCtx(), h)).To(Succeed())
 }
 
 // run runs the Perl client's event loop (see rpc-client.pl's remote_run)
 // and keeps what came.
 func (p *perlProvider) run(want map[int]int, idle float64) string {
 	GinkgoHelper()
-	w := map[string]int{}
-	for h, n := range want {
-		w[strconv.Itoa(h)] = n
-	}
-	req := map[string]any{"op": "remote_run", "client": p.id, "want": w, "timeout": 30}
+	opts := remoteclient.RunOptions{Want: want, Timeout: 30 * time.Second}
 	if idle > 0 {
-		req["idle"] = idle
-		req["timeout"] = idle + 30
+		opts.Idle = time.Duration(idle * float64(time.Second))
+		opts.Timeout = opts.Idle + 30*time.Second
 	}
-	return p.runRequest(req)
+	return p.runRequest(opts)
 }
 
 // awaitStderr runs the event loop until the client printed n lines on
@@ -295,22 +266,16 @@ func (p *perlProvider) run(want map[int]int, idle float64) string {
 func (p *perlProvider) awaitStderr(n int) []string {
 	GinkgoHelper()
 	for deadline := time.Now().Add(20 * time.Second); len(p.warnings) < n && time.Now().Before(deadline); {
-		p.runRequest(map[string]any{"op": "remote_run", "client": p.id, "warnings": n - len(p.warnings), "timeout": 20})
+		p.runRequest(remoteclient.RunOptions{Warnings: n - len(p.warnings), Timeout: 20 * time.Second})
 	}
 	return p.stderr()
 }
 
-func (p *perlProvider) runRequest(req map[string]any) string {
+func (p *perlProvider) runRequest(opts remoteclient.RunOptions) string {
 	GinkgoHelper()
-	var r struct {
-		Results  map[string][]string `json:"results"`
-		Warnings []string            `json:"warnings"`
-		Why      string              `json:"why"`
-	}
-	perlCall(req, &r)
-	for hs, rs := range r.Results {
-		h, err := strconv.Atoi(hs)
-		Expect(err).NotTo(HaveOccurred())
+	r, err := p.c.Run(perlCtx(), opts)
+	Expect(err).NotTo(HaveOccurred())
+	for h, rs := range r.Results {
 		p.results[h] = append(p.results[h], rs...)
 	}
 	p.warnings = append(p.warnings, r.Warnings...)
@@ -376,7 +341,7 @@ func (p *perlProvider) stderr() []string {
 }
 
 func (p *perlProvider) close() {
-	_ = perlClient.Call(context.Background(), map[string]any{"op": "remote_close", "client": p.id}, nil)
+	_ = p.c.Close(context.Background())
 }
 
 // ---- values ----------------------------------------------------------------
@@ -384,70 +349,9 @@ func (p *perlProvider) close() {
 // resultText returns a result as the tagged JSON of [type, args...].
 func resultText(r imp.Result) string {
 	GinkgoHelper()
-	b, err := taggedjson.Marshal(perl.NewArray(append([]perl.Value{perl.Int(r.Type)}, r.Args...)...))
+	t, err := imptext.Result(r)
 	Expect(err).NotTo(HaveOccurred())
-	return string(b)
-}
-
-// sameResults reports how two lists of results as tagged JSON differ, ""
-// when they are equal as Perl values.
-func sameResults(got, want []string) string {
-	if len(got) != len(want) {
-		return fmt.Sprintf("%d results, want %d:\n got %s\nwant %s", len(got), len(want), strings.Join(got, " "), strings.Join(want, " "))
-	}
-	for i := range got {
-		d, err := taggedjson.Diff([]byte(got[i]), []byte(want[i]))
-		if err != nil {
-			return err.Error()
-		}
-		if d != "" {
-			return fmt.Sprintf("result %d: got %s, want %s: %s", i, got[i], want[i], d)
-		}
-	}
-	return ""
-}
-
-// ifaceTagged writes an interface as tagged JSON [type|undef,
-// [result...]|undef], as the Perl client takes it.
-func ifaceTagged(i imp.Interface) string {
-	GinkgoHelper()
-	var dt perl.Value = perl.Undef{}
-	if !i.AnyData {
-		dt = perl.Int(i.DataType)
-	}
-	var rs perl.Value = perl.Undef{}
-	if i.Results != nil {
-		ts := make([]perl.Value, len(i.Results))
-		for k, t := range i.Results {
-			ts[k] = perl.Int(t)
-		}
-		rs = perl.ArrayRef(ts...)
-	}
-	b, err := taggedjson.Marshal(perl.NewArray(dt, rs))
-	Expect(err).NotTo(HaveOccurred())
-	return string(b)
-}
-
-// parseIfaceTagged reads an interface the Perl client returned.
-func parseIfaceTagged(text string) imp.Interface {
-	GinkgoHelper()
-	a := taggedArray(text)
-	var i imp.Interface
-	if n, ok := imp.ToInt(a.Elems[0]); ok {
-		i.DataType = imp.DataType(n)
-	} else {
-		i.AnyData = true
-	}
-	if len(a.Elems) > 1 {
-		if ref, ok := a.Elems[1].(perl.Ref); ok {
-			i.Results = []imp.ResultType{}
-			for _, e := range ref.To.(*perl.Array).Elems {
-				n, _ := imp.ToInt(e)
-				i.Results = append(i.Results, imp.ResultType(n))
-			}
-		}
-	}
-	return i
+	return t
 }
 
 // taggedArray reads tagged JSON of a non-empty array.

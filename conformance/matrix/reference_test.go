@@ -14,6 +14,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/goimp/imprpc/client"
+	"github.com/goimp/imprpc/conformance/internal/imptext"
 	"github.com/goimp/imprpc/imp"
 	"github.com/goimp/imprpc/imp/imptest"
 	"github.com/goimp/imprpc/perl"
@@ -68,7 +69,7 @@ func (ref inproc) sameFor(c cell, p provider, h int, got []string, chunks []impt
 	full := ref.of(c.server).results
 	gp, ok := p.(*goProvider)
 	if !ok {
-		return sameResults(got, full)
+		return imptext.DiffResults(got, full)
 	}
 	least := ref.atLeast(c, chunks)
 	if least < len(full) {
@@ -78,7 +79,7 @@ func (ref inproc) sameFor(c cell, p provider, h int, got []string, chunks []impt
 	if len(got) < least || len(got) > len(full) {
 		return fmt.Sprintf("%d results, want %d to %d:\n got %s\nwant %s", len(got), least, len(full), strings.Join(got, " "), strings.Join(full, " "))
 	}
-	return sameResults(got, full[:len(got)])
+	return imptext.DiffResults(got, full[:len(got)])
 }
 
 // delivered returns the results the Go client delivers of ref at least,
@@ -322,7 +323,7 @@ func reference(cs ...refCase) []inproc {
 			}
 			p := fromPerl(recs[k])
 			Expect(p.declined).To(Equal(out[i].declined), "declined in Perl and in Go")
-			diff := sameResults(out[i].results, p.results)
+			diff := imptext.DiffResults(out[i].results, p.results)
 			if cs[i].differs == "" {
 				Expect(diff).To(BeEmpty(), "Go's plugin in-process against Perl's in-process")
 			} else if diff != "" {

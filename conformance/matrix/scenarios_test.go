@@ -13,12 +13,12 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/goimp/imprpc/client"
+	"github.com/goimp/imprpc/conformance/internal/imptext"
 	"github.com/goimp/imprpc/conformance/internal/perlproc"
 	"github.com/goimp/imprpc/conn"
 	"github.com/goimp/imprpc/imp"
 	"github.com/goimp/imprpc/imp/imptest"
 	"github.com/goimp/imprpc/perl"
-	"github.com/goimp/imprpc/perl/taggedjson"
 )
 
 // The scenarios: each runs in every cell (DescribeTable per cell, one
@@ -142,26 +142,6 @@ func streamCases(role, differs, fromClient, fromServer string) []refCase {
 			chunks: interleave(chunked(0, fromClient, n), chunked(1, fromServer, n))})
 	}
 	return cs
-}
-
-// everyWords are the words of the every_result plugins, with every
-// result type and argument shape. Storable's network order carries
-// integers outside 32 bits and non-integral doubles as strings (which
-// Perl's server sends too): those are left out on that wire.
-func everyWords(w conn.Format) []string {
-	words := []string{"pass", "pass:max", "prepass", "prepass:max", "replace", "replace:empty", "replace:latin1",
-		"replace_later", "replace_later:max", "pass_pattern", "pass_pattern:i", "pass_pattern:string", "tosender",
-		"deny", "deny:noreason", "deny:extra", "deny:utf8", "drop", "fatal", "log", "log:extra", "log:utf8",
-		"port_open", "port_open:extra", "port_close", "port_close:extra", "acctfield", "acctfield:int", "acctfield:neg",
-		"acctfield:utf8", "acctfield:latin1", "acctfield:undef", "acctfield:numstr",
-		"pause", "pause:nodir", "continue", "continue:nodir"}
-	for l := imp.LogDebug; l <= imp.LogEmergency; l++ {
-		words = append(words, "log:"+l.String())
-	}
-	if w == conn.Sereal {
-		words = append(words, "acctfield:big", "acctfield:uint", "acctfield:double")
-	}
-	return words
 }
 
 // utf8Context is a context as data providers send it, with UTF-8 and
@@ -321,7 +301,7 @@ var scenarios = []TableEntry{
 	})),
 	Entry("every result type with every argument shape (one analyzer per word, both directions)", scenario(func(c cell) {
 		var cases []refCase
-		for _, w := range everyWords(c.wire) {
+		for _, w := range imptext.EveryResultWords(c.wire) {
 			for dir := imp.Dir(0); dir <= 1; dir++ {
 				cases = append(cases, refCase{specs: roleSpecs[roleEvery], ctx: metaCtx(), chunks: []imptest.Chunk{chunk(dir, stream, w)}})
 			}
@@ -356,7 +336,7 @@ var scenarios = []TableEntry{
 		want := []string{resultText(imp.Pass(0, imp.MaxOffset)), resultText(imp.Pass(1, imp.MaxOffset))}
 		p := dial(c, roleDecline)
 		h := p.newAnalyzer(metaCtx())
-		Expect(sameResults(p.await(map[int]int{h: 2})[h], want)).To(BeEmpty())
+		Expect(imptext.DiffResults(p.await(map[int]int{h: 2})[h], want)).To(BeEmpty())
 		switch p := p.(type) {
 		case *goProvider:
 			Expect(p.end(h)).To(MatchError(client.ErrDeclined))
@@ -410,7 +390,7 @@ func unknownDataType(c cell) {
 		// unchanged"; the plugin's interface takes any data type.
 		want := runGo(refCase{specs: roleSpecs[roleEvery], chunks: []imptest.Chunk{chunk(0, unknownType, "log")}})
 		Expect(want.results).To(HaveLen(1))
-		Expect(sameResults(p.await(map[int]int{h: 1})[h], want.results)).To(BeEmpty())
+		Expect(imptext.DiffResults(p.await(map[int]int{h: 1})[h], want.results)).To(BeEmpty())
 	} else {
 		// Perl's server dies reading the frame ("cannot map N to known
 		// data type"): the frame is lost with a warning on its stderr, no
@@ -537,9 +517,7 @@ func refusedAnalyzer(c cell) {
 	if pp, ok := p.(*perlProvider); ok {
 		// Net::IMP::Remote's analyzer is a Net::IMP::Base one too: its
 		// own new_analyzer dies on the key, and nothing is sent.
-		b, err := taggedjson.Marshal(perl.HashRef(bad))
-		Expect(err).NotTo(HaveOccurred())
-		err = perlClient.Call(testCtx(), map[string]any{"op": "remote_new_analyzer", "client": pp.id, "context": string(b)}, nil)
+		_, err := pp.c.NewAnalyzer(testCtx(), perl.HashRef(bad))
 		var se *perlproc.ScriptError
 		Expect(errors.As(err, &se)).To(BeTrue(), "new_analyzer returned %v", err)
 		Expect(se.Message).To(HavePrefix("Attempt to access disallowed key 'foo' in a restricted hash at "))

@@ -41,6 +41,8 @@ import (
 	. "github.com/onsi/gomega"
 	"github.com/onsi/gomega/gbytes"
 
+	"github.com/goimp/imprpc/conformance/internal/harness"
+	"github.com/goimp/imprpc/conformance/internal/live"
 	"github.com/goimp/imprpc/conformance/internal/perlproc"
 	"github.com/goimp/imprpc/conn"
 	"github.com/goimp/imprpc/imp"
@@ -150,10 +152,7 @@ func needRelay(w conn.Format) {
 	if relayScript != "" && why == "" {
 		return
 	}
-	if os.Getenv("IMPRPC_REQUIRE_LIVE") == "1" {
-		Fail("the live tier is required (IMPRPC_REQUIRE_LIVE=1) but imp-relay.pl cannot run on the " + w.String() + " wire: " + why)
-	}
-	Skip("imp-relay.pl needs Net::IMP, Net::IMP::Remote and AnyEvent on PERL5LIB (and Sereal for the Sereal wire): " + why)
+	live.Need("imp-relay.pl needs Net::IMP, Net::IMP::Remote and AnyEvent on PERL5LIB (and Sereal for the Sereal wire) to run on the "+w.String()+" wire", why)
 }
 
 // ---- our IMP server ---------------------------------------------------
@@ -246,10 +245,8 @@ func newRoute(plugin string, w conn.Format) *route {
 // ago: imp-relay.pl takes a fixed port and does not say which one it got.
 func freePort() string {
 	GinkgoHelper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := harness.FreeAddr()
 	Expect(err).NotTo(HaveOccurred())
-	addr := l.Addr().String()
-	Expect(l.Close()).To(Succeed())
 	return addr
 }
 

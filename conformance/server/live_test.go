@@ -2,131 +2,72 @@ package server_test
 
 import (
 	"context"
-	"encoding/hex"
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/goimp/imprpc/conformance/internal/imptext"
+	"github.com/goimp/imprpc/conformance/internal/remoteclient"
 	"github.com/goimp/imprpc/conn"
 	"github.com/goimp/imprpc/imp"
+	"github.com/goimp/imprpc/imp/imptest"
 	"github.com/goimp/imprpc/perl"
-	"github.com/goimp/imprpc/perl/taggedjson"
 )
 
 // The live tier: the real Net::IMP::Remote client, as a data provider
 // runs it (ImpFixture::RemoteClient), against the Go server.
 
 // remote is a Net::IMP::Remote factory in the Perl client.
-type remote struct{ id int }
+type remote struct{ c *remoteclient.Client }
+
+// perlCtx bounds a request to the Perl client.
+func perlCtx() context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	DeferCleanup(cancel)
+	return ctx
+}
 
 // newRemote makes a Net::IMP::Remote factory connected to ts; it is
 // closed when the spec ends.
 func newRemote(ts *testServer, t target) *remote {
 	GinkgoHelper()
-	impl := map[conn.Format]string{conn.Storable: "Storable", conn.Sereal: "Sereal"}[t.wire]
-	var r struct {
-		Client int `json:"client"`
-	}
-	call(map[string]any{"op": "remote_new", "addr": ts.addr, "impl": impl}, &r)
-	rc := &remote{id: r.Client}
-	DeferCleanup(func() { rc.close() })
+	c, err := remoteclient.New(perlCtx(), client, ts.addr, t.wire)
+	Expect(err).NotTo(HaveOccurred())
+	rc := &remote{c: c}
+	DeferCleanup(func() { _ = c.Close(context.Background()) })
 	return rc
-}
-
-// ifaceText writes an interface as the Perl client takes it.
-func ifaceText(i imp.Interface) string {
-	GinkgoHelper()
-	var dt perl.Value = perl.Undef{}
-	if !i.AnyData {
-		dt = perl.Int(i.DataType)
-	}
-	var rs perl.Value = perl.Undef{}
-	if i.Results != nil {
-		ts := make([]perl.Value, len(i.Results))
-		for k, t := range i.Results {
-			ts[k] = perl.Int(t)
-		}
-		rs = perl.ArrayRef(ts...)
-	}
-	b, err := taggedjson.Marshal(perl.NewArray(dt, rs))
-	Expect(err).NotTo(HaveOccurred())
-	return string(b)
-}
-
-// parseIface reads an interface the Perl client returned.
-func parseIface(text string) imp.Interface {
-	GinkgoHelper()
-	v, err := taggedjson.Unmarshal([]byte(text))
-	Expect(err).NotTo(HaveOccurred())
-	a := v.(*perl.Array)
-	var i imp.Interface
-	if n, ok := imp.ToInt(a.Elems[0]); ok {
-		i.DataType = imp.DataType(n)
-	} else {
-		i.AnyData = true
-	}
-	if len(a.Elems) > 1 {
-		if ref, ok := a.Elems[1].(perl.Ref); ok {
-			i.Results = []imp.ResultType{}
-			for _, e := range ref.To.(*perl.Array).Elems {
-				n, _ := imp.ToInt(e)
-				i.Results = append(i.Results, imp.ResultType(n))
-			}
-		}
-	}
-	return i
 }
 
 func (rc *remote) getInterface(offered ...imp.Interface) []imp.Interface {
 	GinkgoHelper()
-	texts := make([]string, len(offered))
-	for k, i := range offered {
-		texts[k] = ifaceText(i)
-	}
-	var r struct {
-		Interfaces []string `json:"interfaces"`
-	}
-	call(map[string]any{"op": "remote_get_interface", "client": rc.id, "interfaces": texts}, &r)
-	out := []imp.Interface{}
-	for _, t := range r.Interfaces {
-		out = append(out, parseIface(t))
-	}
-	return out
+	is, err := rc.c.GetInterface(perlCtx(), offered...)
+	Expect(err).NotTo(HaveOccurred())
+	return is
 }
 
 func (rc *remote) setInterface(i imp.Interface) bool {
 	GinkgoHelper()
-	var r struct {
-		OK int `json:"ok"`
-	}
-	call(map[string]any{"op": "remote_set_interface", "client": rc.id, "interface": ifaceText(i)}, &r)
-	return r.OK == 1
+	ok, err := rc.c.SetInterface(perlCtx(), i)
+	Expect(err).NotTo(HaveOccurred())
+	return ok
 }
 
 // newAnalyzer makes an analyzer with the context (a reference to a
 // hash, or nil for none) and returns its handle.
 func (rc *remote) newAnalyzer(ctx perl.Value) int {
 	GinkgoHelper()
-	req := map[string]any{"op": "remote_new_analyzer", "client": rc.id}
-	if ctx != nil {
-		b, err := taggedjson.Marshal(ctx)
-		Expect(err).NotTo(HaveOccurred())
-		req["context"] = string(b)
-	}
-	var r struct {
-		Analyzer int `json:"analyzer"`
-	}
-	call(req, &r)
-	return r.Analyzer
+	h, err := rc.c.NewAnalyzer(perlCtx(), ctx)
+	Expect(err).NotTo(HaveOccurred())
+	return h
 }
 
 func (rc *remote) data(h int, d *conn.Data) {
 	GinkgoHelper()
-	call(map[string]any{"op": "remote_data", "client": rc.id, "analyzer": h, "dir": int(d.Dir), "offset": d.Offset,
-		"type": int64(d.Type), "data_hex": hex.EncodeToString(d.Data)}, nil)
+	Expect(rc.c.Data(perlCtx(), h, imptest.Chunk{Dir: d.Dir, Offset: d.Offset, Type: d.Type, Data: d.Data})).To(Succeed())
 }
 
 // expectLikeInProcess gives the data to analyzer h and requires the
@@ -138,14 +79,8 @@ func (rc *remote) expectLikeInProcess(f imp.Factory, h int, ds ...*conn.Data) {
 	}
 	want := texts(inProcess(f, nil, 1, ds...))
 	got, warnings := rc.run(map[int]int{h: len(want)}, 0, 0)
-	Expect(sameResults(got[h], want)).To(BeEmpty())
+	Expect(imptext.DiffResults(got[h], want)).To(BeEmpty())
 	Expect(warnings).To(BeEmpty())
-}
-
-type runReply struct {
-	Results  map[string][]string `json:"results"`
-	Warnings []string            `json:"warnings"`
-	Why      string              `json:"why"`
 }
 
 // run runs the Perl client's event loop until each analyzer has its
@@ -153,26 +88,10 @@ type runReply struct {
 // idle seconds (when idle > 0), and returns the results by handle.
 func (rc *remote) run(want map[int]int, warnings int, idle float64) (map[int][]string, []string) {
 	GinkgoHelper()
-	w := map[string]int{}
-	for h, n := range want {
-		w[strconv.Itoa(h)] = n
-	}
-	req := map[string]any{"op": "remote_run", "client": rc.id, "want": w, "warnings": warnings, "timeout": 30}
-	if idle > 0 {
-		req["idle"] = idle
-	}
-	var r runReply
-	call(req, &r)
-	out := map[int][]string{}
-	for h, rs := range r.Results {
-		n, _ := strconv.Atoi(h)
-		out[n] = rs
-	}
-	return out, r.Warnings
-}
-
-func (rc *remote) close() {
-	_ = client.Call(context.Background(), map[string]any{"op": "remote_close", "client": rc.id}, nil)
+	r, err := rc.c.Run(perlCtx(), remoteclient.RunOptions{Want: want, Warnings: warnings,
+		Idle: time.Duration(idle * float64(time.Second)), Timeout: 30 * time.Second})
+	Expect(err).NotTo(HaveOccurred())
+	return r.Results, r.Warnings
 }
 
 // texts returns results as tagged JSON of [type, args...].
@@ -186,23 +105,9 @@ func texts(ms []conn.Message) []string {
 }
 
 // everyWord names every result testing:every_result emits, with every
-// argument shape. Storable's network order carries integers outside
-// 32 bits and non-integral doubles as strings, which Perl then has, as
-// from Perl's own server: those are left out on that wire.
+// argument shape that arrives intact on wire w.
 func everyWord(w conn.Format) string {
-	words := []string{"pass", "pass:max", "prepass", "prepass:max", "replace", "replace:empty", "replace:latin1",
-		"replace_later", "replace_later:max", "pass_pattern", "pass_pattern:i", "pass_pattern:string", "tosender",
-		"deny", "deny:noreason", "deny:extra", "deny:utf8", "drop", "fatal", "log", "log:extra", "log:utf8",
-		"port_open", "port_open:extra", "port_close", "port_close:extra", "acctfield", "acctfield:int", "acctfield:neg",
-		"acctfield:utf8", "acctfield:latin1", "acctfield:undef", "acctfield:numstr",
-		"pause", "pause:nodir", "continue", "continue:nodir"}
-	for l := imp.LogDebug; l <= imp.LogEmergency; l++ {
-		words = append(words, "log:"+l.String())
-	}
-	if w == conn.Sereal {
-		words = append(words, "acctfield:big", "acctfield:uint", "acctfield:double")
-	}
-	return strings.Join(words, " ")
+	return strings.Join(imptext.EveryResultWords(w), " ")
 }
 
 var _ = Describe("The real Net::IMP::Remote client", Label("live"), func() {
@@ -256,7 +161,7 @@ var _ = Describe("The real Net::IMP::Remote client", Label("live"), func() {
 				got, warnings := rc.run(want, 0, 0)
 				Expect(warnings).To(BeEmpty())
 				for i, c := range r.cases {
-					Expect(sameResults(got[hs[i]], c.recorded())).To(BeEmpty(), "case %q", c.Name)
+					Expect(imptext.DiffResults(got[hs[i]], c.recorded())).To(BeEmpty(), "case %q", c.Name)
 				}
 			})
 
@@ -266,7 +171,7 @@ var _ = Describe("The real Net::IMP::Remote client", Label("live"), func() {
 				h := rc.newAnalyzer(metaCtx(nil))
 				rc.data(h, data(1, 0, "ignored"))
 				got, _ := rc.run(map[int]int{h: 2}, 0, 0)
-				Expect(sameResults(got[h], []string{resultText(imp.Pass(0, imp.MaxOffset)), resultText(imp.Pass(1, imp.MaxOffset))})).To(BeEmpty())
+				Expect(imptext.DiffResults(got[h], []string{resultText(imp.Pass(0, imp.MaxOffset)), resultText(imp.Pass(1, imp.MaxOffset))})).To(BeEmpty())
 				_, _ = rc.run(nil, 0, 0.2)
 				got, _ = rc.run(map[int]int{h: 0}, 0, 0)
 				Expect(got[h]).To(BeEmpty(), "later data is ignored")
@@ -299,7 +204,7 @@ var _ = Describe("The real Net::IMP::Remote client", Label("live"), func() {
 				Expect(err).NotTo(HaveOccurred())
 				want := texts(inProcess(f, m, 1))
 				got, _ := rc.run(map[int]int{h: len(want)}, 0, 0)
-				Expect(sameResults(got[h], want)).To(BeEmpty())
+				Expect(imptext.DiffResults(got[h], want)).To(BeEmpty())
 			})
 
 			It("deletes an analyzer the server answers with an exception (data of a type the plugin does not support)", func() {
@@ -333,7 +238,7 @@ var _ = Describe("The real Net::IMP::Remote client", Label("live"), func() {
 				}
 				got, _ := rc.run(counts, 0, 0)
 				for h := range steps {
-					Expect(sameResults(got[h], want[h])).To(BeEmpty(), "analyzer %d", h)
+					Expect(imptext.DiffResults(got[h], want[h])).To(BeEmpty(), "analyzer %d", h)
 				}
 			})
 		})

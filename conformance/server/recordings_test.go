@@ -11,6 +11,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/goimp/imprpc/conformance/internal/imptext"
 	"github.com/goimp/imprpc/conformance/internal/perlproc"
 	"github.com/goimp/imprpc/conn"
 	"github.com/goimp/imprpc/imp"
@@ -270,7 +271,7 @@ func (r *replay) run(pc *perlConn, steps map[int64][]*conn.Data, want map[int64]
 			Expect(ok).To(BeTrue(), "case %q: %s", r.cases[id-1].Name, show(m))
 			texts = append(texts, resultText(res.Result))
 		}
-		Expect(sameResults(texts, want[id])).To(BeEmpty(), "case %q", r.cases[id-1].Name)
+		Expect(imptext.DiffResults(texts, want[id])).To(BeEmpty(), "case %q", r.cases[id-1].Name)
 	}
 }
 

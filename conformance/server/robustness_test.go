@@ -32,7 +32,9 @@ var _ = Describe("A plugin that panics or blocks harms only its own analyzer", f
 				expectRPCs(ids[1], result(1, imp.Fatal("plugin panicked: probe: panic in Data")))
 				expectRPCs(ids[2], result(2, imp.Pass(0, 1)), result(2, imp.Pass(0, 2)))
 				Expect(pc.quiet(quietFor)).To(BeEmpty())
-				Expect(ts.logs.find("plugin panicked", "id", "1", "panic", "panic in Data", "stack", "probeAnalyzer")).To(HaveLen(1))
+				Eventually(func() int {
+					return len(ts.logs.find("plugin panicked", "id", "1", "panic", "panic in Data", "stack", "probeAnalyzer"))
+				}).Should(Equal(1))
 			})
 
 			It("gives an analyzer whose NewAnalyzer panics fatal, logged", func() {
@@ -42,7 +44,7 @@ var _ = Describe("A plugin that panics or blocks harms only its own analyzer", f
 				ids := byID(got)
 				expectRPCs(ids[3], result(3, imp.Fatal("plugin panicked: probe: panic in NewAnalyzer")))
 				expectRPCs(ids[4], result(4, imp.Pass(0, 1)))
-				Expect(ts.logs.find("plugin panicked", "id", "3")).To(HaveLen(1))
+				Eventually(func() int { return len(ts.logs.find("plugin panicked", "id", "3")) }).Should(Equal(1))
 			})
 
 			It("gives an analyzer whose Data call does not return within CallTimeout fatal, logged, while the others go on at once", func() {
@@ -55,7 +57,7 @@ var _ = Describe("A plugin that panics or blocks harms only its own analyzer", f
 				got, _ = pc.recv(1)
 				expectRPCs(got, result(1, imp.Fatal("plugin call did not return within 300ms")))
 				Eventually(p.gone, 5*time.Second).Should(Receive(Equal("blocked")), "the blocked analyzer's context is done")
-				Expect(ts.logs.find("plugin call timed out", "id", "1")).To(HaveLen(1))
+				Eventually(func() int { return len(ts.logs.find("plugin call timed out", "id", "1")) }).Should(Equal(1))
 				pc.send(0, data(2, 0, "c"))
 				got, _ = pc.recv(1)
 				expectRPCs(got, result(2, imp.Pass(0, 2)))

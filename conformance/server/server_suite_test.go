@@ -20,7 +20,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -29,6 +28,9 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/goimp/imprpc/conformance/internal/harness"
+	"github.com/goimp/imprpc/conformance/internal/imptext"
+	"github.com/goimp/imprpc/conformance/internal/live"
 	"github.com/goimp/imprpc/conformance/internal/perlproc"
 	"github.com/goimp/imprpc/conn"
 	"github.com/goimp/imprpc/imp"
@@ -103,29 +105,10 @@ var _ = AfterSuite(func() {
 	}
 	// No goroutine of the server or of its connections outlives the
 	// servers, all closed by now.
-	Eventually(serverGoroutines, 10*time.Second, 20*time.Millisecond).Should(BeEmpty())
+	Eventually(func() []string {
+		return harness.Goroutines("github.com/goimp/imprpc/server", "github.com/goimp/imprpc/conn")
+	}, 10*time.Second, 20*time.Millisecond).Should(BeEmpty())
 })
-
-// serverGoroutines returns the stacks of goroutines running code of the
-// server or conn packages.
-func serverGoroutines() []string {
-	buf := make([]byte, 1<<20)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			buf = buf[:n]
-			break
-		}
-		buf = make([]byte, 2*len(buf))
-	}
-	var found []string
-	for _, g := range strings.Split(string(buf), "\n\n") {
-		if strings.Contains(g, "imprpc/server.") || strings.Contains(g, "imprpc/conn.") {
-			found = append(found, g)
-		}
-	}
-	return found
-}
 
 // needPerl skips a spec that needs the Perl client when it is missing.
 func needPerl() {
@@ -144,10 +127,7 @@ func needLive() {
 	if client == nil {
 		why = clientReason
 	}
-	if os.Getenv("IMPRPC_REQUIRE_LIVE") == "1" {
-		Fail("the live tier is required (IMPRPC_REQUIRE_LIVE=1) but Net::IMP::Remote cannot run: " + why)
-	}
-	Skip("the live tier needs Net::IMP::Remote and AnyEvent: " + why)
+	live.Need("the live tier needs Net::IMP::Remote and AnyEvent", why)
 }
 
 // call sends a request to the Perl client.
@@ -492,30 +472,12 @@ func byID(ms []conn.Message) map[int64][]conn.Message {
 }
 
 // resultText returns a result as the tagged JSON of [type, args...] (as
-// the recordings write it), values compared with taggedjson.Diff.
+// the recordings write it), values compared with imptext.DiffResults.
 func resultText(r imp.Result) string {
 	GinkgoHelper()
-	b, err := taggedjson.Marshal(perl.NewArray(append([]perl.Value{perl.Int(r.Type)}, r.Args...)...))
+	t, err := imptext.Result(r)
 	Expect(err).NotTo(HaveOccurred())
-	return string(b)
-}
-
-// sameResults reports how two lists of results as tagged JSON differ, ""
-// when they are equal as values.
-func sameResults(got, want []string) string {
-	if len(got) != len(want) {
-		return fmt.Sprintf("%d results, want %d:\n got %s\nwant %s", len(got), len(want), strings.Join(got, " "), strings.Join(want, " "))
-	}
-	for i := range got {
-		d, err := taggedjson.Diff([]byte(got[i]), []byte(want[i]))
-		if err != nil {
-			return err.Error()
-		}
-		if d != "" {
-			return fmt.Sprintf("result %d: got %s, want %s: %s", i, got[i], want[i], d)
-		}
-	}
-	return ""
+	return t
 }
 
 // waitClosed requires the server to close the connection within a few

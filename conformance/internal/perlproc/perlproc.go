@@ -246,7 +246,7 @@ func (p *Proc) Call(ctx context.Context, request, response any) error {
 		return p.broken
 	}
 	if e.Error != nil {
-		return &ScriptError{Script: p.name, Message: *e.Error, Stderr: p.stderr.String()}
+		return &ScriptError{Script: p.name, Message: *e.Error, Stderr: p.stderr.settled()}
 	}
 	if response == nil {
 		return nil
@@ -389,11 +389,39 @@ type tailBuffer struct {
 	max    int
 	buf    []byte
 	copyTo io.Writer
+	writes int // Write calls so far
+}
+
+// settleQuiet and settleMax bound how long settled waits for the script's
+// last words: what it wrote to stderr just before a reply on stdout comes
+// through a pipe of its own and may still be on its way.
+const (
+	settleQuiet = 20 * time.Millisecond
+	settleMax   = 200 * time.Millisecond
+)
+
+// settled returns the tail once nothing more has been written for
+// settleQuiet (at most settleMax).
+func (t *tailBuffer) settled() string {
+	deadline := time.Now().Add(settleMax)
+	for {
+		t.mu.Lock()
+		n := t.writes
+		t.mu.Unlock()
+		time.Sleep(settleQuiet)
+		t.mu.Lock()
+		quiet := t.writes == n
+		t.mu.Unlock()
+		if quiet || time.Now().After(deadline) {
+			return t.String()
+		}
+	}
 }
 
 func (t *tailBuffer) Write(b []byte) (int, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.writes++
 	t.buf = append(t.buf, b...)
 	if len(t.buf) > t.max {
 		t.buf = append(t.buf[:0], t.buf[len(t.buf)-t.max:]...)
