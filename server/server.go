@@ -101,6 +101,7 @@ type Server struct {
 	watchDone chan struct{}  // closed when the watchdog ends (nil if none)
 	workers   sync.WaitGroup // analyzer worker goroutines
 	sessWG    sync.WaitGroup // session teardown goroutines
+	aborting  bool           // connections are being closed (Close, or Shutdown past its context); guarded by mu
 	connSeq   atomic.Uint64  // numbers the connections in the logs
 }
 
@@ -250,7 +251,15 @@ func (s *Server) serveConn(nc net.Conn, local net.Addr) {
 		s.sessWG.Done()
 		return
 	}
+	// Close and an expired Shutdown close the connections of the sessions
+	// they see; one whose conn is stored after they looked closes itself.
+	s.mu.Lock()
 	ss.c.Store(c)
+	abort := s.aborting
+	s.mu.Unlock()
+	if abort {
+		ss.close(errServerClosing)
+	}
 	log.Debug("imprpc server: connection accepted", "topic", topicConn)
 	go func() {
 		defer s.sessWG.Done()
@@ -307,12 +316,20 @@ func (s *Server) stopAccepting() error {
 // Serve returns ErrServerClosed.
 func (s *Server) Close() error {
 	err := s.stopAccepting()
-	for _, ss := range s.snapshot() {
-		ss.close(errServerClosing)
-	}
+	s.closeSessions()
 	s.sessWG.Wait()
 	s.waitWatchdog()
 	return err
+}
+
+// closeSessions closes every connection, also those still being set up.
+func (s *Server) closeSessions() {
+	s.mu.Lock()
+	s.aborting = true
+	s.mu.Unlock()
+	for _, ss := range s.snapshot() {
+		ss.close(errServerClosing)
+	}
 }
 
 // errServerClosing is the cause of connections closed by Close or at the
@@ -350,9 +367,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 		select {
 		case <-ctx.Done():
-			for _, ss := range s.snapshot() {
-				ss.close(errServerClosing)
-			}
+			s.closeSessions()
 			s.sessWG.Wait()
 			s.waitWatchdog()
 			s.waitWorkers(ctx)
