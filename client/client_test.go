@@ -842,7 +842,9 @@ func TestManyAnalyzersManyGoroutines(t *testing.T) {
 				as[i] = a
 			}
 			var wg sync.WaitGroup
-			errs := make(chan error, goroutines*2)
+			// room for every error the goroutines can report: at most one
+			// per analyzer from each side, and one more per feeder
+			errs := make(chan error, 2*analyzers+goroutines)
 			for g := range goroutines {
 				wg.Add(2)
 				go func() { // feeds analyzers g, g+100, ...

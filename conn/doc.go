@@ -57,10 +57,18 @@
 // Storable is the robust wire against Perl peers: its frames announce
 // their length, so a Perl reader waits for the whole frame. Perl's
 // Sereal::Decoder (5.003 and 5.009) misreads a document when the bytes it
-// has end right after a VARINT, ZIGZAG or array-count tag, and the
-// connection then breaks; TCP may split a write anywhere, so no sender can
-// rule this out, but a Conn at least writes every frame whole in one
-// write call.
+// has end right after a VARINT, ZIGZAG or array-count tag and nothing else
+// was due: it "decodes" a 0 there, and the connection then breaks
+// ("Offset outside string"). TCP and Perl's reads may cut a stream
+// anywhere. With Options.SerealStringTail the Sereal wire never ends a
+// document in such an integer: an integer outside -16..15 that is a
+// document's last scalar (a result's offset, a delete_analyzer id, the
+// lport of a new_analyzer context, the op of an RPC without arguments) is
+// written as its decimal string, which Net::IMP::Remote reads as the same
+// number (it looks ids, ops and types up as hash keys and compares
+// offsets as numbers). What cannot be avoided is the count of an outer
+// array of 16 or more elements (a result with 14 or more arguments),
+// which starts the document.
 //
 // # Connections
 //

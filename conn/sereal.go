@@ -3,6 +3,7 @@ package conn
 import (
 	"errors"
 	"io"
+	"strconv"
 
 	"github.com/goimp/imprpc/imp"
 	"github.com/goimp/imprpc/perl"
@@ -12,6 +13,7 @@ import (
 // serealWire is the Sereal wire: one document [op, args...] per RPC.
 type serealWire struct {
 	opts     Options
+	plain    plainEncoder
 	enc      sereal.EncMode
 	encCtx   sereal.EncMode // new_analyzer: every hash as REFN HASH
 	dec      sereal.DecMode
@@ -19,7 +21,10 @@ type serealWire struct {
 }
 
 func newSerealWire(o Options) (*serealWire, error) {
-	w := &serealWire{opts: o}
+	w := &serealWire{opts: o, plain: serealPlain}
+	if o.SerealStringTail {
+		w.plain.last = appendSerealTailInt
+	}
 	eo := sereal.EncOptions{Protocol: o.SerealProtocol}
 	if o.SortKeys {
 		eo.SortKeys = sereal.SortKeysPerl
@@ -107,6 +112,18 @@ func appendSerealInt(dst []byte, n int64) []byte {
 	return appendVarint(append(dst, srlZigzag), uint64(n<<1)^uint64(n>>63))
 }
 
+// appendSerealTailInt writes an integer that ends a document: one outside
+// -16..15, which Sereal writes as VARINT or ZIGZAG and a varint, as its
+// decimal string instead (see Options.SerealStringTail).
+func appendSerealTailInt(dst []byte, n int64) []byte {
+	if n >= -16 && n <= srlPosMax {
+		return appendSerealInt(dst, n)
+	}
+	var digits [20]byte // "-9223372036854775808"
+	d := strconv.AppendInt(digits[:0], n, 10)
+	return append(append(dst, byte(srlShortBin0+len(d))), d...)
+}
+
 // appendSerealStringHead writes the tag and length of a byte string or a
 // UTF-8 string of n bytes.
 func appendSerealStringHead(dst []byte, n int, utf8 bool) []byte {
@@ -127,10 +144,10 @@ func (w *serealWire) Append(dst []byte, m Message) ([]byte, error) {
 		switch m := m.(type) {
 		case *Data:
 			dst = appendSerealHead(dst, w.opts.SerealProtocol, 6)
-			dst, ok = serealPlain.data(appendSerealInt(dst, int64(OpData)), m), true
+			dst, ok = w.plain.data(appendSerealInt(dst, int64(OpData)), m), true
 		case *Result:
 			dst = appendSerealHead(dst, w.opts.SerealProtocol, 3+len(m.Result.Args))
-			dst, ok = serealPlain.result(appendSerealInt(dst, int64(OpResult)), m)
+			dst, ok = w.plain.result(appendSerealInt(dst, int64(OpResult)), m)
 		}
 		if !ok {
 			dst = dst[:start]
@@ -151,8 +168,13 @@ func (w *serealWire) appendGeneral(dst []byte, m Message) ([]byte, error) {
 	}
 	args := Args(m)
 	elems := make([]perl.Value, 0, 1+len(args))
-	elems = append(elems, perl.Int(m.Op()))
-	dst, err := enc.AppendArrayRef(dst, append(elems, args...)...)
+	elems = append(append(elems, perl.Int(m.Op())), args...)
+	if w.opts.SerealStringTail {
+		// elems is our own: its last element may change, not what it
+		// refers to (decimalTail copies that).
+		elems[len(elems)-1], _ = decimalTail(elems[len(elems)-1], w.opts.SortKeys, maxTailDepth)
+	}
+	dst, err := enc.AppendArrayRef(dst, elems...)
 	return appendChecked(dst, start, m.Op(), w.opts.MaxFrameSize, err)
 }
 

@@ -77,6 +77,16 @@ type Options struct {
 	// 3.0 on reads. Perl's Sereal::Encoder 5.x writes 5: with 5 the
 	// frames are byte for byte what Net::IMP::Remote writes.
 	SerealProtocol int
+	// SerealStringTail writes an integer outside -16..15 that is the last
+	// scalar of a Sereal document (a result's offset, a delete_analyzer
+	// id, the lport of a new_analyzer context, the op of an RPC without
+	// arguments) as its decimal string, which Net::IMP::Remote reads as
+	// the same number, because Perl's Sereal::Decoder (5.003, 5.009)
+	// misreads a document whose bytes, as one read delivers them, end
+	// right after that integer's tag, and the connection then breaks (see
+	// the package documentation). By default the integer goes out as Perl
+	// writes it, for Perl's exact bytes.
+	SerealStringTail bool
 }
 
 // Wire encodes messages into frames of one wire format and decodes them.

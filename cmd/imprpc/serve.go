@@ -91,6 +91,7 @@ type serveOpts struct {
 	shutdownTimeout time.Duration
 	socketMode      string
 	serealProtocol  int
+	serealTail      bool
 	listPlugins     bool
 }
 
@@ -111,6 +112,7 @@ func serveFlags(fs *flag.FlagSet) func(context.Context, *env, []string) error {
 	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 10*time.Second, "on SIGINT or SIGTERM, how long to wait for the clients before closing their connections")
 	fs.StringVar(&o.socketMode, "socket-mode", "0600", "the permission of UNIX sockets, in octal")
 	fs.IntVar(&o.serealProtocol, "sereal-protocol", 0, "the Sereal protocol version written, 1 to 5 (default 3; Perl's Sereal::Encoder 5.x writes 5)")
+	fs.BoolVar(&o.serealTail, "sereal-string-tail", false, "on the Sereal wire, write an integer that ends a document as its decimal string, so that Perl's Sereal::Decoder cannot misread a frame cut right after it (see docs/conformance.md)")
 	fs.BoolVar(&o.listPlugins, "plugins", false, "list the plugins and their configuration keys, and exit")
 	return func(ctx context.Context, e *env, args []string) error {
 		if o.listPlugins {
@@ -157,7 +159,7 @@ func (o *serveOpts) server(e *env, addrs []string) (*server.Server, []string, er
 	if err != nil {
 		problems = append(problems, fmt.Sprintf("-I: %v", err))
 	}
-	wire := conn.Options{Format: format, MaxFrameSize: int(o.maxFrame), SerealProtocol: o.serealProtocol}
+	wire := conn.Options{Format: format, MaxFrameSize: int(o.maxFrame), SerealProtocol: o.serealProtocol, SerealStringTail: o.serealTail}
 	switch {
 	case o.serealProtocol != 0 && (o.serealProtocol < 1 || o.serealProtocol > 5):
 		problems = append(problems, fmt.Sprintf("--sereal-protocol: %d is not 1 to 5", o.serealProtocol))

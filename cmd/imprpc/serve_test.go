@@ -18,6 +18,7 @@ import (
 
 	"github.com/goimp/imprpc/conn"
 	"github.com/goimp/imprpc/imp"
+	"github.com/goimp/imprpc/perl"
 )
 
 func TestServeRefusesToStartWithoutPlugin(t *testing.T) {
@@ -274,6 +275,33 @@ func TestServeLimits(t *testing.T) {
 	case <-c.Done():
 	case <-time.After(5 * time.Second):
 		t.Fatal("a frame larger than --max-frame-size did not close the connection")
+	}
+}
+
+// --sereal-string-tail writes the offset that ends a result as a decimal
+// string; without it the offset is an integer, as Perl writes it.
+func TestServeSerealStringTail(t *testing.T) {
+	for _, tail := range []bool{false, true} {
+		args := []string{"-I", "sereal", "-M", "pattern=string=secret&action=deny&actdata=x"}
+		if tail {
+			args = append(args, "--sereal-string-tail")
+		}
+		sock := startServe(t, args...)
+		c, got := serveClient(t, "unix", sock, conn.Options{Format: conn.Sereal})
+		c.Send(&conn.NewAnalyzer{ID: 1})
+		c.Send(&conn.Data{ID: 1, Type: imp.DataStream, Data: bytes.Repeat([]byte{'.'}, 40)})
+		r := nextResult(t, got)
+		args0 := r.Result.Args
+		if len(args0) != 2 {
+			t.Fatalf("tail %v: result %v, want pass(0, 35)", tail, r.Result)
+		}
+		var want perl.Value = perl.Int(35)
+		if tail {
+			want = perl.Bytes("35")
+		}
+		if !perl.Equal(args0[1], want) {
+			t.Errorf("tail %v: offset %#v, want %#v", tail, args0[1], want)
+		}
 	}
 }
 
