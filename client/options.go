@@ -241,6 +241,11 @@ func (o *Options) connConfig() *conn.Config {
 			Format:         o.Wire,
 			MaxFrameSize:   o.MaxFrameSize,
 			SerealProtocol: o.SerealProtocol,
+			// Perl's Sereal::Decoder misreads a document that ends in an
+			// integer when its read ends right after the integer's tag
+			// (conn.Options.SerealStringTail), and a client's contexts,
+			// interfaces and deletes end in integers.
+			SerealStringTail: true,
 		},
 		WriteTimeout: o.WriteTimeout,
 		Logger:       o.Logger,

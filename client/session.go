@@ -3,13 +3,11 @@ package client
 import (
 	"errors"
 	"fmt"
-	"strconv"
 	"sync"
 	"sync/atomic"
 
 	"github.com/goimp/imprpc/conn"
 	"github.com/goimp/imprpc/imp"
-	"github.com/goimp/imprpc/perl"
 )
 
 // session is one connection of a Factory to the server, with the
@@ -90,18 +88,9 @@ func (s *session) exception(m *conn.Exception) error {
 	return nil
 }
 
-// sendDelete sends delete_analyzer(id). On the Sereal wire the id goes
-// out as a decimal string, which Perl reads as the same id (it is a hash
-// key there): a document that ends in an integer above 15 is what Perl's
-// Sereal::Decoder misreads, breaking the connection, when its read ends
-// right after the integer's tag, and the client sends one for every
-// analyzer it deletes.
+// sendDelete sends delete_analyzer(id).
 func (s *session) sendDelete(id int64) {
-	var m conn.Message = &conn.DeleteAnalyzer{ID: id}
-	if s.f.opts.Wire == conn.Sereal && id > 15 {
-		m = &conn.Raw{Code: conn.OpDeleteAnalyzer, Args: []perl.Value{perl.Bytes(strconv.FormatInt(id, 10))}}
-	}
-	_, _ = s.c.Send(m)
+	_, _ = s.c.Send(&conn.DeleteAnalyzer{ID: id})
 }
 
 // unsupportedInterface is the message of the exception with which
