@@ -7,8 +7,7 @@ import "github.com/goimp/imprpc/perl"
 // arguments without building perl.Values.
 type plainEncoder struct {
 	int func(dst []byte, n int64) []byte
-	// last, if set, writes an integer that is the last scalar of a
-	// frame in place of int.
+	// last writes an integer that is the last scalar of a frame.
 	last func(dst []byte, n int64) []byte
 	// strHead writes the tag of a string of n bytes; the bytes follow.
 	strHead func(dst []byte, n int, utf8 bool) []byte
@@ -28,28 +27,20 @@ func (e plainEncoder) data(dst []byte, d *Data) []byte {
 	return append(e.strHead(dst, len(d.Data), d.UTF8), d.Data...)
 }
 
-// lastInt writes the integer that ends a frame.
-func (e plainEncoder) lastInt(dst []byte, n int64) []byte {
-	if e.last != nil {
-		return e.last(dst, n)
-	}
-	return e.int(dst, n)
-}
-
 // result writes the id, type and arguments of a result; ok is false when
 // an argument is not a plain scalar (dst is then unusable).
 func (e plainEncoder) result(dst []byte, r *Result) ([]byte, bool) {
 	dst = e.int(dst, r.ID)
 	args := r.Result.Args
 	if len(args) == 0 {
-		return e.lastInt(dst, int64(r.Result.Type)), true
+		return e.last(dst, int64(r.Result.Type)), true
 	}
 	dst = e.int(dst, int64(r.Result.Type))
 	for i, v := range args {
 		switch v := v.(type) {
 		case perl.Int:
 			if i == len(args)-1 {
-				dst = e.lastInt(dst, int64(v))
+				dst = e.last(dst, int64(v))
 			} else {
 				dst = e.int(dst, int64(v))
 			}

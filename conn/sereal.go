@@ -80,7 +80,7 @@ const (
 )
 
 // serealPlain writes the plain scalars of the Sereal fast paths.
-var serealPlain = plainEncoder{int: appendSerealInt, strHead: appendSerealStringHead, undef: srlUndef}
+var serealPlain = plainEncoder{int: appendSerealInt, last: appendSerealInt, strHead: appendSerealStringHead, undef: srlUndef}
 
 func appendVarint(dst []byte, u uint64) []byte {
 	for u >= 0x80 {

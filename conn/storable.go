@@ -107,7 +107,7 @@ const (
 )
 
 // storablePlain writes the plain scalars of the Storable fast paths.
-var storablePlain = plainEncoder{int: appendStorableInt, strHead: appendStorableStringHead, undef: sxUndef}
+var storablePlain = plainEncoder{int: appendStorableInt, last: appendStorableInt, strHead: appendStorableStringHead, undef: sxUndef}
 
 // appendStorableHead appends the nfreeze header and the root array's
 // opcode with n elements.
