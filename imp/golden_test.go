@@ -6,12 +6,13 @@ import (
 	"maps"
 	"math"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/goimp/imprpc/perl"
+
+	"github.com/goimp/imprpc/internal/repotest"
 )
 
 // goldenVector is one RPC of ../shared/golden/imprpc-vectors.json (made by
@@ -23,28 +24,17 @@ type goldenVector struct {
 	StorableDecoded []any  `json:"storable_decoded"`
 }
 
-// goldenVectors reads the golden vectors from shared/ beside the
-// repository root, or skips the test.
+// goldenVectors reads the golden vectors (the project's copy in
+// perl-fixtures/golden).
 func goldenVectors(t testing.TB) map[string]goldenVector {
 	t.Helper()
-	dir, err := os.Getwd()
+	path, err := repotest.Path(repotest.Golden + "/imprpc-vectors.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("repository root (go.mod) not found")
-		}
-		dir = parent
-	}
-	path := filepath.Join(filepath.Dir(dir), "shared", "golden", "imprpc-vectors.json")
 	b, err := os.ReadFile(path)
 	if err != nil {
-		t.Skipf("golden vectors not there (%v): they live in shared/ beside the repository", err)
+		t.Fatal(err)
 	}
 	var file struct {
 		Vectors []goldenVector `json:"vectors"`

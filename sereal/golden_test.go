@@ -5,37 +5,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/goimp/imprpc/perl"
 	"github.com/goimp/imprpc/perl/taggedjson"
-)
 
-// sharedDir returns the shared/ directory beside the repository root, or
-// skips the test with the reason.
-func sharedDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("no go.mod above the working directory")
-		}
-		dir = parent
-	}
-	shared := filepath.Join(filepath.Dir(dir), "shared")
-	if fi, err := os.Stat(shared); err != nil || !fi.IsDir() {
-		t.Skipf("golden vectors not available: no shared directory beside the repository root (%s)", shared)
-	}
-	return shared
-}
+	"github.com/goimp/imprpc/internal/repotest"
+)
 
 type goldenVector struct {
 	Name          string          `json:"name"`
@@ -49,7 +25,11 @@ type goldenVector struct {
 
 func loadGolden(t testing.TB) []goldenVector {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(sharedDir(t), "golden", "imprpc-vectors.json"))
+	path, err := repotest.Path(repotest.Golden + "/imprpc-vectors.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Skipf("golden vectors not available: %v", err)
 	}

@@ -8,15 +8,16 @@ package conntest
 import (
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/goimp/imprpc/internal/repotest"
 )
 
 // GoldenDir is the directory of the golden vectors, relative to the
 // repository root.
-const GoldenDir = "perl-fixtures/golden"
+const GoldenDir = repotest.Golden
 
 // Vector is one RPC of imprpc-vectors.json.
 type Vector struct {
@@ -131,22 +132,7 @@ func (s Stream) Bytes() []byte { return mustHex(s.Hex) }
 
 // Dir returns the directory of the golden vectors in the repository that
 // holds the working directory (found by walking up to go.mod).
-func Dir() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, GoldenDir), nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("conntest: no go.mod in the working directory or above it")
-		}
-		dir = parent
-	}
-}
+func Dir() (string, error) { return repotest.Path(GoldenDir) }
 
 // Vectors loads imprpc-vectors.json from the golden directory.
 func Vectors() ([]Vector, error) {

@@ -28,6 +28,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/goimp/imprpc/internal/repotest"
 )
 
 // FixturesDir is the directory of the Perl fixture scripts, relative to
@@ -36,22 +38,7 @@ const FixturesDir = "perl-fixtures"
 
 // RepoRoot returns the directory that holds go.mod, found by walking up
 // from the working directory (a test runs in its package's directory).
-func RepoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("perlproc: %w", err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("perlproc: no go.mod in the working directory or above it")
-		}
-		dir = parent
-	}
-}
+func RepoRoot() (string, error) { return repotest.Root() }
 
 // SharedDir returns the directory shared/ beside the repository root
 // (../shared as seen from the root), which holds the golden vectors and

@@ -16,26 +16,19 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/goimp/imprpc/internal/repotest"
 )
 
 // RepoRoot returns the directory holding go.mod, found by walking up from
 // the working directory (a test runs in its package's directory).
 func RepoRoot(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
+	root, err := repotest.Root()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("perltest: no go.mod above the working directory")
-		}
-		dir = parent
-	}
+	return root
 }
 
 // Fixtures returns the path of a file in the repository's perl-fixtures
