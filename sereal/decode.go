@@ -487,17 +487,9 @@ func (d *decoder) plain(at int, t byte, slot bool) (perl.Value, error) {
 	case tagObject, tagObjectV, tagObjectFreeze, tagObjectVFreeze:
 		return d.object(at, t, slot)
 	case tagWeaken:
-		if err := d.enter(at); err != nil {
-			return nil, err
-		}
-		v, err := d.value(slot)
-		d.depth--
+		v, r, err := d.refItem(at, slot, "WEAKEN of an item that is not a reference")
 		if err != nil {
 			return nil, err
-		}
-		r, ok := refIn(v)
-		if !ok {
-			return nil, d.syntax(at, int(d.b[at]), "WEAKEN of an item that is not a reference")
 		}
 		r.Weak = true
 		return setRef(v, r), nil
@@ -538,6 +530,25 @@ func (d *decoder) bytes(n int) perl.Value {
 		return d.mem.Bytes(d.b[p:d.pos:d.pos])
 	}
 	return d.mem.Bytes(d.mem.Copy(d.b[p:d.pos]))
+}
+
+// refItem decodes the item that the tag at index at applies to, one level
+// deeper, and returns it with the reference it is or holds; notRef is the
+// error message when it is no reference.
+func (d *decoder) refItem(at int, slot bool, notRef string) (perl.Value, perl.Ref, error) {
+	if err := d.enter(at); err != nil {
+		return nil, perl.Ref{}, err
+	}
+	v, err := d.value(slot)
+	d.depth--
+	if err != nil {
+		return nil, perl.Ref{}, err
+	}
+	r, ok := refIn(v)
+	if !ok {
+		return nil, perl.Ref{}, d.syntax(at, int(d.b[at]), notRef)
+	}
+	return v, r, nil
 }
 
 // refIn returns the reference that v holds: v itself, or the value of a
@@ -793,17 +804,9 @@ func (d *decoder) object(at int, t byte, slot bool) (perl.Value, error) {
 		}
 		class = c
 	}
-	if err := d.enter(at); err != nil {
-		return nil, err
-	}
-	v, err := d.value(slot)
-	d.depth--
+	v, r, err := d.refItem(at, slot, "blessed item is not a reference")
 	if err != nil {
 		return nil, err
-	}
-	r, ok := refIn(v)
-	if !ok {
-		return nil, d.syntax(at, int(d.b[at]), "blessed item is not a reference")
 	}
 	if t == tagObjectFreeze || t == tagObjectVFreeze {
 		a, ok := r.To.(*perl.Array)
