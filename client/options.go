@@ -114,7 +114,10 @@ type Dialer interface {
 // below; every field is optional.
 type Options struct {
 	// Wire is the wire format, Net::IMP::Remote's impl: conn.Storable
-	// (the zero value) or conn.Sereal. The server must use the same.
+	// (the zero value) or conn.Sereal. The server must use the same. On
+	// the Sereal wire an integer that ends an RPC goes out as its
+	// decimal string (conn.Options.SerealStringTail), which Perl reads
+	// as the same number.
 	Wire conn.Format
 	// SerealProtocol is the Sereal protocol version written on the
 	// Sereal wire, 1 to 5; 0 means 3, which every Sereal::Decoder from
